@@ -97,18 +97,30 @@ export interface PayloadDomain {
   readonly verifyingContract: Address;
 }
 
-/** The `eth_signTypedData_v4` JSON object served by the GET …/commands/* routes. */
-export interface TypedDataPayload<P extends RegistryPrimaryType = RegistryPrimaryType> {
+interface PayloadOf<P extends RegistryPrimaryType> {
   readonly types: { readonly EIP712Domain: readonly TypedField[] } & { readonly [K in P]: readonly TypedField[] };
   readonly primaryType: P;
   readonly domain: PayloadDomain;
   readonly message: JsonMessage<P>;
 }
 
-/** viem's typed-data definition (what a wallet hashes: no EIP712Domain entry, bigints). */
+
+/**
+ * The `eth_signTypedData_v4` JSON object served by the GET …/commands/* routes. Without a type
+ * argument: the union over all primary types (narrow it on `primaryType`).
+ */
+export type TypedDataPayload<P extends RegistryPrimaryType = RegistryPrimaryType> = P extends RegistryPrimaryType
+  ? PayloadOf<P>
+  : never;
+
+/**
+ * viem's typed-data definition (what a wallet hashes: no EIP712Domain entry, bigints). `types`
+ * is typed loosely on purpose: viem's inference over literal field tables rejects unions of
+ * primary types, and the field tables above are the single source of truth anyway.
+ */
 export interface ViemTypedData<P extends RegistryPrimaryType = RegistryPrimaryType> {
   readonly domain: TypedDataDomain & { chainId: number; verifyingContract: Address };
-  readonly types: { readonly [K in P]: readonly TypedField[] };
+  readonly types: Readonly<Record<string, readonly TypedField[]>>;
   readonly primaryType: P;
   readonly message: ViemMessage<P>;
 }
@@ -167,12 +179,13 @@ export function buildPayload<P extends RegistryPrimaryType>(
     EIP712Domain: copyFields(EIP712_DOMAIN_FIELDS),
     [primaryType]: copyFields(fieldsOf(primaryType)),
   };
-  return {
-    types: types as unknown as TypedDataPayload<P>['types'],
+  const payload: PayloadOf<P> = {
+    types: types as unknown as PayloadOf<P>['types'],
     primaryType,
     domain: payloadDomain(domain),
     message: json as JsonMessage<P>,
   };
+  return payload as TypedDataPayload<P>;
 }
 
 export function claimAftermarketDevicePayload(
@@ -248,21 +261,23 @@ export function attrInfoPairs(
 
 /** What a wallet does with the JSON payload before hashing: uints → bigint, EIP712Domain dropped. */
 export function toViemTypedData<P extends RegistryPrimaryType>(payload: TypedDataPayload<P>): ViemTypedData<P> {
+  // The conditional payload type does not narrow `primaryType` back to P by itself.
+  const primaryType = payload.primaryType as P;
   const values = payload.message as Record<string, unknown>;
   const message: Record<string, unknown> = {};
-  for (const { name, type } of fieldsOf(payload.primaryType)) {
+  for (const { name, type } of fieldsOf(primaryType)) {
     const v = values[name];
     if (type === 'uint256') message[name] = BigInt(v as string);
     else if (type === 'string[]') message[name] = [...(v as readonly string[])];
     else message[name] = v;
   }
   const types: Record<string, TypedField[]> = {
-    [payload.primaryType]: copyFields(fieldsOf(payload.primaryType)),
+    [primaryType]: copyFields(fieldsOf(primaryType)),
   };
   return {
     domain: { ...payload.domain },
-    types: types as unknown as ViemTypedData<P>['types'],
-    primaryType: payload.primaryType,
+    types,
+    primaryType,
     message: message as ViemMessage<P>,
   };
 }
@@ -270,12 +285,7 @@ export function toViemTypedData<P extends RegistryPrimaryType>(payload: TypedDat
 /** The 32-byte EIP-712 digest both the signer and the contract compute. */
 export function hashPayload(payload: TypedDataPayload): Hex {
   const typed = toViemTypedData(payload);
-  return hashTypedData({
-    domain: typed.domain,
-    types: typed.types,
-    primaryType: typed.primaryType,
-    message: typed.message,
-  });
+  return hashTypedData(typed);
 }
 
 /** `Name(type1 name1,type2 name2)`: the string whose keccak is the typehash. */
