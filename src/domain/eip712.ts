@@ -104,7 +104,6 @@ interface PayloadOf<P extends RegistryPrimaryType> {
   readonly message: JsonMessage<P>;
 }
 
-
 /**
  * The `eth_signTypedData_v4` JSON object served by the GET …/commands/* routes. Without a type
  * argument: the union over all primary types (narrow it on `primaryType`).
