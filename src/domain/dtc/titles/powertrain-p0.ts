@@ -140,7 +140,7 @@ const p02: Entry[] = [
   ...family('P0220', TPS('B'), SENSOR5),
   ...family('P0225', TPS('C'), SENSOR5),
   ['P0230', 'Fuel pump primary circuit fault'],
-  ...family('P0231', 'Fuel pump secondary circuit', ['circuit low', 'circuit high', 'intermittent']),
+  ...family('P0231', 'Fuel pump secondary circuit', ['low', 'high', 'intermittent']),
   ['P0234', 'Turbocharger/supercharger A overboost condition'],
   ...family('P0235', 'Turbocharger/supercharger boost sensor A', SENSOR4),
   ...family('P0239', 'Turbocharger/supercharger boost sensor B', SENSOR4),
