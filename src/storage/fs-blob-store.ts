@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { access, mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, opendir, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -162,6 +162,34 @@ export function createFsBlobStore(options: FsBlobStoreOptions): BlobStore {
     ping,
     close: async () => undefined,
   };
+}
+
+/**
+ * Deletes temp files older than `olderThan` under `root`: what a process killed mid-upload
+ * leaves behind (a live process removes its own). Returns how many were removed.
+ */
+export async function sweepFsTempFiles(rootDir: string, olderThan: Date): Promise<number> {
+  const root = resolve(rootDir);
+  let entries;
+  try {
+    entries = await readdir(root, { recursive: true, withFileTypes: true });
+  } catch (err) {
+    if (isMissing(err)) return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const e of entries) {
+    if (!e.isFile() || !e.name.startsWith('.') || !e.name.endsWith(TEMP_SUFFIX)) continue;
+    const full = join(e.parentPath, e.name);
+    try {
+      if ((await stat(full)).mtime >= olderThan) continue;
+      await rm(full, { force: true });
+      removed += 1;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+  }
+  return removed;
 }
 
 // Makes a rename durable. Best effort: some platforms cannot open or fsync a directory.

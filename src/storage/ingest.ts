@@ -63,6 +63,9 @@ export interface IngestResult {
  * with `UnsupportedTypeError` (nothing written at all), `TooLargeError`, the source's own error
  * (e.g. the client disconnected) or a store error; in every failure case nothing remains under
  * `key` and `source` has been destroyed.
+ *
+ * With @fastify/multipart, leave its `limits.fileSize` above `maxBytes` (or unset): at its
+ * limit it silently truncates the stream, which would look like a complete file here.
  */
 export async function ingestUpload(opts: IngestOptions): Promise<IngestResult> {
   const { source, maxBytes } = opts;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { BlobNotFoundError } from '../../src/storage/blob-store.ts';
 import type { BlobStore } from '../../src/storage/blob-store.ts';
-import { createFsBlobStore } from '../../src/storage/fs-blob-store.ts';
+import { createFsBlobStore, sweepFsTempFiles } from '../../src/storage/fs-blob-store.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
 import { collect, collectAsync, failingSource, MiB, pdfBytes } from './helpers.ts';
 
@@ -53,6 +53,21 @@ describe('fs blob store on disk', () => {
     await writeFile(join(root, 'inflight', '.doc.1234.tmp'), 'partial');
     await writeFile(join(root, 'inflight', 'done'), 'complete');
     assert.deepEqual((await collectAsync(store.list('inflight/'))).map((b) => b.key), ['inflight/done']);
+  });
+
+  it('sweeps temp files left by a crashed upload, sparing young ones and blobs', async () => {
+    const dir = join(root, 'sweep', 'u');
+    await mkdir(dir, { recursive: true });
+    const old = new Date(Date.now() - 86_400_000);
+    await writeFile(join(dir, '.doc.dead.tmp'), 'partial');
+    await utimes(join(dir, '.doc.dead.tmp'), old, old);
+    await writeFile(join(dir, '.doc.live.tmp'), 'in progress');
+    await store.put('sweep/u/doc', Readable.from([Buffer.from('%PDF-')]), { contentType: 'application/pdf' });
+    await utimes(join(dir, 'doc'), old, old);
+
+    assert.equal(await sweepFsTempFiles(root, new Date(Date.now() - 3600_000)), 1);
+    assert.deepEqual((await readdir(dir)).sort(), ['.doc.live.tmp', 'doc']);
+    assert.equal(await sweepFsTempFiles(join(root, 'does-not-exist'), new Date()), 0);
   });
 
   it('treats a directory at a key as missing', async () => {
