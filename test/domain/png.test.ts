@@ -54,9 +54,9 @@ describe('encodePng', () => {
   it('sends a row equal to the one above with the Up filter and other rows unfiltered', () => {
     const a = [1, 2, 3, 255];
     const b = [9, 8, 7, 255];
-    const rgba = Uint8Array.from([...a, ...b, ...a, ...b, ...b, ...a, ...b, ...b, ...b, ...a]);
+    const rgba = Uint8Array.from([...a, ...b, ...a, ...b, ...b, ...b, ...b, ...b, ...a, ...b]);
     const out = decodePng(encodePng({ width: 2, height: 5, rgba }));
-    assert.deepEqual(out.filters, [0, 2, 0, 0, 2]);
+    assert.deepEqual(out.filters, [0, 2, 0, 2, 0]);
     assert.deepEqual(out.rgba, rgba);
   });
 
