@@ -143,7 +143,7 @@ describe('metadataEtag', () => {
       image: body.image,
       description: body.description,
       name: body.name,
-    } as NftMetadata;
+    };
     assert.equal(metadataEtag(reordered), metadataEtag(body));
     assert.equal(metadataEtag(structuredClone(body)), metadataEtag(body));
   });
