@@ -1,0 +1,86 @@
+// Builds the Fastify app from explicit dependencies; no globals, so tests build as many as they like.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { Config } from './config.ts';
+import type { Database } from './db/engine.ts';
+import type { DefinitionCatalog } from './definitions/catalog.ts';
+import type { AuthUser, TokenVerifier } from './auth/verifier.ts';
+import { AppError, ErrorBody, ErrorCode } from './http/errors.ts';
+import { errorsPlugin } from './http/plugins/errors.ts';
+import { securityPlugin } from './http/plugins/security.ts';
+import { metricsPlugin } from './http/plugins/metrics.ts';
+import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
+import { authenticate } from './http/plugins/auth.ts';
+import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
+import { vehicleRoutes } from './http/routes/vehicles.ts';
+import { createVehicleService } from './services/vehicles.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  catalog: DefinitionCatalog;
+  verifier: TokenVerifier;
+  /** Extra readiness checks (blob store, chain) beside the database. */
+  readiness?: Record<string, ReadinessCheck>;
+  /** A pino logger; omit for silence (tests). */
+  logger?: FastifyBaseLogger;
+  now?: () => Date;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.mode === 'production',
+    // Honour a sane incoming id so a request can be traced across services.
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorBody);
+  app.decorateRequest('user', null as unknown as AuthUser);
+  await app.register(errorsPlugin);
+  await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
+  await app.register(metricsPlugin);
+  await app.register(cors, {
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    // After authentication, so a user is limited as a user and anonymous callers per IP.
+    hook: 'preHandler',
+    enableDraftSpec: true,
+    keyGenerator: (req) => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`),
+    allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError(429, ErrorCode.RateLimited, `Rate limit exceeded; retry in ${Math.ceil(ctx.ttl / 1000)} s.`),
+  });
+  await app.register(docsPlugin, { publicBaseUrl: config.publicBaseUrl, version: '0.1.0' });
+
+  await app.register(healthRoutes, { checks: { database: () => database.ping(), ...deps.readiness } });
+
+  const vehicles = createVehicleService({ db: database.db, catalog: deps.catalog, publicBaseUrl: config.publicBaseUrl, now: deps.now });
+
+  // Everything registered in this scope needs a valid bearer token.
+  await app.register(async (user) => {
+    user.addHook('onRequest', authenticate(deps.verifier));
+    await user.register(vehicleRoutes, { vehicles });
+  });
+
+  return app;
+}

@@ -1,0 +1,61 @@
+// Verifies user JWTs: production trusts the configured JWKS (issuer + audience checked);
+// embedded mode also trusts the local dev issuer. `alg: none` never passes: jose refuses
+// unsecured tokens when a key is required.
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
+import { parseAddress } from '../domain/address.ts';
+import { DEV_AUDIENCE, DEV_ISSUER } from './dev-issuer.ts';
+
+export interface AuthUser {
+  id: string;
+  /** Checksummed, or null when the token carries no valid `ethereum_address`. */
+  address: `0x${string}` | null;
+}
+
+export class InvalidTokenError extends Error {}
+
+export interface TrustedIssuer {
+  issuer: string;
+  audience: string;
+  key: CryptoKey | JWTVerifyGetKey;
+}
+
+export type TokenVerifier = (token: string) => Promise<AuthUser>;
+
+export function remoteIssuer(jwksUrl: string, issuer: string, audience: string): TrustedIssuer {
+  return { issuer, audience, key: createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) };
+}
+
+export function devIssuer(publicKey: CryptoKey): TrustedIssuer {
+  return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, key: publicKey };
+}
+
+export function createTokenVerifier(issuers: TrustedIssuer[]): TokenVerifier {
+  const byIssuer = new Map(issuers.map((i) => [i.issuer, i]));
+  return async (token) => {
+    let iss: string | undefined;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new InvalidTokenError('the bearer token is not a well-formed JWT');
+    }
+    const trusted = iss === undefined ? undefined : byIssuer.get(iss);
+    if (!trusted) throw new InvalidTokenError('the token was not issued by a trusted issuer');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, trusted.key as any, {
+        issuer: trusted.issuer,
+        audience: trusted.audience,
+        algorithms: ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'],
+        clockTolerance: 5,
+      }));
+    } catch (e: any) {
+      const reason = e?.code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token signature or claims are invalid';
+      throw new InvalidTokenError(reason);
+    }
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
+      throw new InvalidTokenError('the token has no subject');
+    }
+    const raw = payload.ethereum_address;
+    return { id: payload.sub, address: typeof raw === 'string' ? parseAddress(raw) : null };
+  };
+}

@@ -1,0 +1,155 @@
+// Typed configuration from the environment, in one place. Each component is chosen by its own
+// setting (DATABASE_URL → PostgreSQL, S3_BUCKET → S3, CHAIN_RPC_URL → that chain); production mode
+// only adds that those settings must be present and that dev tokens are refused.
+import path from 'node:path';
+
+export type Mode = 'embedded' | 'production';
+
+export interface JwtConfig {
+  jwksUrl: string | undefined;
+  issuer: string | undefined;
+  audience: string | undefined;
+}
+
+export interface Config {
+  mode: Mode;
+  host: string;
+  port: number;
+  dataDir: string;
+  publicBaseUrl: string;
+  databaseUrl: string | undefined;
+  jwt: JwtConfig;
+  logLevel: string;
+  prettyLogs: boolean;
+  bodyLimitBytes: number;
+  rateLimit: { max: number; windowMs: number };
+  corsOrigins: string[] | '*';
+  documents: { maxBytes: number; quotaBytes: number; downloadRedirect: boolean; reconcileIntervalMs: number };
+  s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined };
+  dtc: { enrichUrl: string | undefined; enrichKey: string | undefined; enrichModel: string; enrichTimeoutMs: number };
+  firmwareConnectors: string | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+export function isProductionEnv(env: Env): boolean {
+  return env.DEVICES_API_MODE === 'production' || (env.DEVICES_API_MODE === undefined && env.NODE_ENV === 'production');
+}
+
+/** Reads the whole configuration, collecting every problem instead of stopping at the first. */
+export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const modeRaw = env.DEVICES_API_MODE;
+  if (modeRaw !== undefined && modeRaw !== 'production' && modeRaw !== 'embedded') {
+    problems.push(`DEVICES_API_MODE must be "embedded" or "production", got "${modeRaw}"`);
+  }
+  const mode: Mode = isProductionEnv(env) ? 'production' : 'embedded';
+  const prod = mode === 'production';
+
+  const port = read.int('PORT', 8080, 0, 65535);
+  const host = env.HOST ?? (prod ? '0.0.0.0' : '127.0.0.1');
+  const dataDir = path.resolve(cwd, env.DATA_DIR ?? './data');
+
+  const databaseUrl = read.url('DATABASE_URL', prod, ['postgres:', 'postgresql:']);
+  const jwksUrl = read.url('JWT_JWKS_URL', prod, ['http:', 'https:']);
+  const issuer = read.string('JWT_ISSUER', prod);
+  const audience = read.string('JWT_AUDIENCE', prod);
+  const publicBaseUrl = read.url('PUBLIC_BASE_URL', prod, ['http:', 'https:']) ?? `http://localhost:${port || 8080}`;
+
+  const corsRaw = env.CORS_ORIGINS?.trim();
+  const corsOrigins: string[] | '*' = !corsRaw || corsRaw === '*' ? '*' : corsRaw.split(',').map((s) => s.trim()).filter(Boolean);
+
+  const config: Config = {
+    mode,
+    host,
+    port,
+    dataDir,
+    publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
+    databaseUrl,
+    jwt: { jwksUrl, issuer, audience },
+    logLevel: env.LOG_LEVEL ?? 'info',
+    prettyLogs: !prod && env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true,
+    bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    rateLimit: {
+      max: read.int('RATE_LIMIT_MAX', 600, 1, Number.MAX_SAFE_INTEGER),
+      windowMs: read.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+    },
+    corsOrigins,
+    documents: {
+      maxBytes: read.int('DOCUMENT_MAX_BYTES', 10 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+      quotaBytes: read.int('DOCUMENT_QUOTA_BYTES', 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+      downloadRedirect: read.bool('DOCUMENT_DOWNLOAD_REDIRECT', false),
+      reconcileIntervalMs: read.int('DOCUMENT_RECONCILE_INTERVAL_MS', 3_600_000, 1000, Number.MAX_SAFE_INTEGER),
+    },
+    s3: { bucket: env.S3_BUCKET || undefined, region: env.S3_REGION || undefined, endpoint: read.url('S3_ENDPOINT', false, ['http:', 'https:']) },
+    dtc: {
+      enrichUrl: read.url('DTC_ENRICH_URL', false, ['http:', 'https:']),
+      enrichKey: env.DTC_ENRICH_KEY || undefined,
+      enrichModel: env.DTC_ENRICH_MODEL ?? 'gpt-4o-mini',
+      enrichTimeoutMs: read.int('DTC_ENRICH_TIMEOUT_MS', 1500, 10, 60_000),
+    },
+    firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+  if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
+    problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  string(name: string, required: boolean): string | undefined {
+    const v = this.env[name]?.trim();
+    if (!v) {
+      if (required) this.problems.push(`${name} is required in production mode`);
+      return undefined;
+    }
+    return v;
+  }
+
+  url(name: string, required: boolean, protocols: string[]): string | undefined {
+    const v = this.string(name, required);
+    if (v === undefined) return undefined;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+      return undefined;
+    }
+    if (!protocols.includes(u.protocol)) {
+      this.problems.push(`${name} must use ${protocols.join(' or ')}, got ${u.protocol}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  int(name: string, dflt: number, min: number, max: number): number {
+    const v = this.env[name]?.trim();
+    if (!v) return dflt;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max}, got "${v}"`);
+      return dflt;
+    }
+    return Number(v);
+  }
+
+  bool(name: string, dflt: boolean): boolean {
+    const v = this.env[name]?.trim().toLowerCase();
+    if (!v) return dflt;
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    this.problems.push(`${name} must be true or false, got "${v}"`);
+    return dflt;
+  }
+}

@@ -1,0 +1,95 @@
+// Queries over users' vehicles and what hangs off them. Batch loaders take a page of vehicles
+// and fetch each related table once (no N+1).
+import { and, desc, eq, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from '../engine.ts';
+import { aftermarketDevices, metaTransactionRequests, nftPrivileges, userDevices } from '../schema.ts';
+
+export type UserDeviceRow = typeof userDevices.$inferSelect;
+export type NewUserDeviceRow = typeof userDevices.$inferInsert;
+export type PrivilegeRow = typeof nftPrivileges.$inferSelect;
+export type AftermarketDeviceRow = typeof aftermarketDevices.$inferSelect;
+export type MetaTxRow = typeof metaTransactionRequests.$inferSelect;
+
+export interface Owner {
+  userId: string;
+  /** Lower-case address, or null when the caller has none. */
+  address: string | null;
+}
+
+/** The one access rule for a vehicle: created by the user, or its NFT is owned by their address. */
+export function ownedBy(owner: Owner): SQL {
+  const byUser = eq(userDevices.userId, owner.userId);
+  return owner.address ? (or(byUser, eq(userDevices.ownerAddress, owner.address)) as SQL) : byUser;
+}
+
+export async function findOwned(db: Db | Tx, owner: Owner, id: string): Promise<UserDeviceRow | undefined> {
+  const rows = await db
+    .select()
+    .from(userDevices)
+    .where(and(eq(userDevices.id, id), ownedBy(owner)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function listOwned(db: Db, owner: Owner, limit: number, cursor?: string): Promise<UserDeviceRow[]> {
+  return db
+    .select()
+    .from(userDevices)
+    .where(cursor ? and(ownedBy(owner), lt(userDevices.id, cursor)) : ownedBy(owner))
+    .orderBy(desc(userDevices.id))
+    .limit(limit);
+}
+
+/** Vehicles on which `address` holds at least one privilege that has not expired at `now`. */
+export async function listShared(db: Db, address: string, now: Date, limit: number, cursor?: string): Promise<UserDeviceRow[]> {
+  const holders = db
+    .selectDistinct({ tokenId: nftPrivileges.tokenId })
+    .from(nftPrivileges)
+    .where(and(eq(nftPrivileges.userAddress, address), gt(nftPrivileges.expiry, now)));
+  const conds = [isNotNull(userDevices.tokenId), inArray(userDevices.tokenId, holders)];
+  if (cursor) conds.push(lt(userDevices.id, cursor));
+  return db
+    .select()
+    .from(userDevices)
+    .where(and(...conds))
+    .orderBy(desc(userDevices.id))
+    .limit(limit);
+}
+
+export async function privilegesFor(db: Db, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
+  if (tokenIds.length === 0) return [];
+  return db
+    .select()
+    .from(nftPrivileges)
+    .where(and(inArray(nftPrivileges.tokenId, tokenIds), gt(nftPrivileges.expiry, now)))
+    .orderBy(nftPrivileges.userAddress, desc(nftPrivileges.updatedAt), nftPrivileges.privilege);
+}
+
+export async function aftermarketDevicesFor(db: Db | Tx, vehicleTokenIds: bigint[]): Promise<AftermarketDeviceRow[]> {
+  if (vehicleTokenIds.length === 0) return [];
+  return db.select().from(aftermarketDevices).where(inArray(aftermarketDevices.vehicleTokenId, vehicleTokenIds));
+}
+
+export async function requestsById(db: Db | Tx, ids: string[]): Promise<MetaTxRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(metaTransactionRequests).where(inArray(metaTransactionRequests.id, ids));
+}
+
+export async function insertUserDevice(db: Db | Tx, row: NewUserDeviceRow): Promise<UserDeviceRow> {
+  const [inserted] = await db.insert(userDevices).values(row).returning();
+  return inserted!;
+}
+
+/** Rows with this VIN, minted ones first, for the duplicate-VIN rules of `fromvin`. */
+export async function findByVin(db: Db | Tx, vin: string): Promise<UserDeviceRow[]> {
+  return db
+    .select()
+    .from(userDevices)
+    .where(eq(userDevices.vin, vin))
+    .orderBy(sql`${userDevices.tokenId} is null`, desc(userDevices.id))
+    .limit(50);
+}
+
+export async function deleteUserDevice(db: Db | Tx, id: string): Promise<void> {
+  await db.delete(userDevices).where(eq(userDevices.id, id));
+}

@@ -1,0 +1,198 @@
+// One schema for PGlite and PostgreSQL 15. Token ids are numeric(78,0) (uint256) read as bigint;
+// addresses are stored lower-case 0x-hex so equality is a plain comparison (emitted checksummed).
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const tokenId = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' });
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Snapshot of the definition at registration, so listing vehicles needs no vPIC lookups. */
+export interface DefinitionSnapshot {
+  id: string;
+  name: string;
+  make: { id: string; name: string };
+  model: string;
+  year: number;
+  attributes: { name: string; value: string }[];
+  verified: boolean;
+}
+
+export interface UserDeviceMetadata {
+  powertrainType?: string;
+  canProtocol?: string;
+}
+
+export const metaTransactionRequests = pgTable(
+  'meta_transaction_requests',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id'),
+    /** What the call does: MintVehicle, Claim, Pair, Unpair, Unclaim, MintSynthetic, BurnVehicle, … */
+    kind: text('kind').notNull(),
+    status: text('status').notNull().default('Unsubmitted'),
+    toAddress: text('to_address').notNull(),
+    data: text('data').notNull(),
+    nonce: bigint('nonce', { mode: 'bigint' }),
+    hash: text('hash'),
+    blockNumber: bigint('block_number', { mode: 'bigint' }),
+    failureReason: text('failure_reason'),
+    attempts: integer('attempts').notNull().default(0),
+    /** The objects the request is about, for in-flight checks (vehicle, device, …). */
+    subject: jsonb('subject').$type<Record<string, string>>().notNull().default({}),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('meta_tx_status_idx').on(t.status, t.createdAt), index('meta_tx_hash_idx').on(t.hash)],
+);
+
+export const userDevices = pgTable(
+  'user_devices',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    definitionId: text('definition_id').notNull(),
+    definition: jsonb('definition').$type<DefinitionSnapshot>().notNull(),
+    vin: text('vin'),
+    vinConfirmed: boolean('vin_confirmed').notNull().default(false),
+    name: text('name'),
+    customImageUrl: text('custom_image_url'),
+    countryCode: text('country_code').notNull(),
+    metadata: jsonb('metadata').$type<UserDeviceMetadata>().notNull().default({}),
+    tokenId: tokenId('token_id'),
+    ownerAddress: text('owner_address'),
+    mintRequestId: text('mint_request_id').references(() => metaTransactionRequests.id, { onDelete: 'set null' }),
+    burnRequestId: text('burn_request_id').references(() => metaTransactionRequests.id, { onDelete: 'set null' }),
+    optedInAt: ts('opted_in_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('user_devices_user_idx').on(t.userId, t.id),
+    index('user_devices_owner_idx').on(t.ownerAddress, t.id),
+    uniqueIndex('user_devices_token_idx').on(t.tokenId),
+    index('user_devices_vin_idx').on(t.vin),
+  ],
+);
+
+export const nftPrivileges = pgTable(
+  'nft_privileges',
+  {
+    tokenId: tokenId('token_id').notNull(),
+    privilege: integer('privilege').notNull(),
+    userAddress: text('user_address').notNull(),
+    expiry: ts('expiry').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tokenId, t.privilege, t.userAddress] }),
+    index('nft_privileges_user_idx').on(t.userAddress, t.expiry),
+  ],
+);
+
+export const aftermarketDevices = pgTable(
+  'aftermarket_devices',
+  {
+    tokenId: tokenId('token_id').primaryKey(),
+    serial: text('serial'),
+    address: text('address').notNull(),
+    manufacturerTokenId: tokenId('manufacturer_token_id'),
+    manufacturerName: text('manufacturer_name'),
+    ownerAddress: text('owner_address'),
+    beneficiaryAddress: text('beneficiary_address'),
+    userId: text('user_id'),
+    vehicleTokenId: tokenId('vehicle_token_id'),
+    claimRequestId: text('claim_request_id').references(() => metaTransactionRequests.id, { onDelete: 'set null' }),
+    pairRequestId: text('pair_request_id').references(() => metaTransactionRequests.id, { onDelete: 'set null' }),
+    unpairRequestId: text('unpair_request_id').references(() => metaTransactionRequests.id, { onDelete: 'set null' }),
+    firmwareVersion: text('firmware_version'),
+    lastSeenAt: ts('last_seen_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('aftermarket_devices_serial_idx').on(t.serial),
+    uniqueIndex('aftermarket_devices_address_idx').on(t.address),
+    index('aftermarket_devices_owner_idx').on(t.ownerAddress),
+    index('aftermarket_devices_vehicle_idx').on(t.vehicleTokenId),
+  ],
+);
+
+export const errorCodeQueries = pgTable(
+  'error_code_queries',
+  {
+    id: text('id').primaryKey(),
+    userDeviceId: text('user_device_id')
+      .notNull()
+      .references(() => userDevices.id, { onDelete: 'cascade' }),
+    codes: jsonb('codes').$type<{ code: string; description: string; system: string; definedBy: string; subsystem: string }[]>().notNull(),
+    requestedAt: ts('requested_at').notNull().defaultNow(),
+    clearedAt: ts('cleared_at'),
+  },
+  (t) => [index('error_code_queries_device_idx').on(t.userDeviceId, t.id)],
+);
+
+/** Imported titles (`devices-api dtc import`); make '' applies to every make. */
+export const dtcDescriptions = pgTable(
+  'dtc_descriptions',
+  {
+    code: text('code').notNull(),
+    make: text('make').notNull().default(''),
+    description: text('description').notNull(),
+    importedAt: ts('imported_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.code, t.make] })],
+);
+
+/** Cached enrichment text per (code, make); model output stored as data only. */
+export const dtcEnrichments = pgTable(
+  'dtc_enrichments',
+  {
+    code: text('code').notNull(),
+    make: text('make').notNull().default(''),
+    text: text('text').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.code, t.make] })],
+);
+
+export const documents = pgTable(
+  'documents',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    userDeviceId: text('user_device_id').references(() => userDevices.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    ext: text('ext').notNull(),
+    contentType: text('content_type').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    blobKey: text('blob_key').notNull(),
+    /** 'ready' rows are visible; 'deleting' rows are hidden while their blob is removed. */
+    state: text('state').notNull().default('ready'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('documents_user_idx').on(t.userId, t.id),
+    index('documents_device_idx').on(t.userDeviceId),
+    uniqueIndex('documents_blob_key_idx').on(t.blobKey),
+  ],
+);
+
+export const chainCursor = pgTable('chain_cursor', {
+  id: text('id').primaryKey(),
+  blockNumber: bigint('block_number', { mode: 'bigint' }).notNull(),
+  blockHash: text('block_hash').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});

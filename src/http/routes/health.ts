@@ -1,0 +1,45 @@
+// Liveness, readiness (every dependency answers) — public and unauthenticated.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+
+export type ReadinessCheck = () => Promise<void>;
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function runCheck(check: ReadinessCheck): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'ok';
+  } catch (e: any) {
+    return `down: ${String(e?.message ?? e).slice(0, 200)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: Record<string, ReadinessCheck> }> = async (app, { checks }) => {
+  app.get(
+    '/health',
+    { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) });
+  app.get(
+    '/ready',
+    { schema: { tags: ['operations'], summary: 'Every dependency (database, blob store, chain) answers', response: { 200: Ready, 503: Ready } } },
+    async (_req, reply) => {
+      const names = Object.keys(checks);
+      const results = await Promise.all(names.map((n) => runCheck(checks[n]!)));
+      const out = Object.fromEntries(names.map((n, i) => [n, results[i]!]));
+      const ok = results.every((r) => r === 'ok');
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: out });
+    },
+  );
+};

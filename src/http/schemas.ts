@@ -1,0 +1,107 @@
+// Shared TypeBox schemas: one definition drives validation, the TS types, serialization and
+// the OpenAPI document.
+import { Type, type Static } from 'typebox';
+
+/** uint256 token id emitted as a JSON number with exact digits (fast-json-stringify writes bigints verbatim). */
+export const TokenIdJson = Type.Unsafe<bigint>({ type: 'integer', description: 'uint256 token id (exact digits)' });
+export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
+export const Address = Type.String({ description: 'EIP-55 checksummed address', pattern: '^0x[0-9a-fA-F]{40}$' });
+
+export const Ksuid = Type.String({ pattern: '^[0-9A-Za-z]{27}$', description: 'KSUID (27 base62 characters)' });
+
+export const TokenIdParam = Type.String({ pattern: '^[0-9]{1,78}$', description: 'uint256 token id in decimal' });
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    cursor: Type.Optional(Ksuid),
+  },
+  { additionalProperties: false },
+);
+export type PageQuery = Static<typeof PageQuery>;
+
+export const UserDeviceIdParams = Type.Object({ userDeviceId: Ksuid });
+
+export const TransactionStatusName = Type.Union([
+  Type.Literal('Unsubmitted'),
+  Type.Literal('Submitted'),
+  Type.Literal('Mined'),
+  Type.Literal('Confirmed'),
+  Type.Literal('Failed'),
+]);
+
+export const TransactionRequest = Type.Object(
+  {
+    requestId: Type.String(),
+    status: TransactionStatusName,
+    hash: Type.Optional(Type.String()),
+    failureReason: Type.Optional(Type.String()),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+);
+export type TransactionRequest = Static<typeof TransactionRequest>;
+
+const DeviceDefinition = Type.Object({
+  definitionId: Type.String(),
+  deviceDefinitionId: Type.String(),
+  name: Type.String(),
+  make: Type.Object({ id: Type.String(), name: Type.String() }),
+  type: Type.Object({ type: Type.Literal('Vehicle'), make: Type.String(), model: Type.String(), year: Type.Integer() }),
+  deviceAttributes: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
+  verified: Type.Boolean(),
+});
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const UserDevice = Type.Object(
+  {
+    id: Type.String(),
+    vin: Nullable(Type.String()),
+    vinConfirmed: Type.Boolean(),
+    name: Nullable(Type.String()),
+    customImageUrl: Nullable(Type.String()),
+    countryCode: Type.String(),
+    deviceDefinition: DeviceDefinition,
+    metadata: Type.Object({ powertrainType: Type.Optional(Type.String()), canProtocol: Type.Optional(Type.String()) }),
+    integrations: Type.Array(
+      Type.Object({
+        integrationId: Type.String(),
+        status: Type.String(),
+        externalId: Nullable(Type.String()),
+        createdAt: Timestamp,
+        updatedAt: Timestamp,
+        tokenId: Type.Optional(TokenIdJson),
+        syntheticDevice: Type.Optional(
+          Type.Object({
+            tokenId: Type.Optional(TokenIdJson),
+            address: Type.Optional(Address),
+            txHash: Type.Optional(Type.String()),
+            status: Type.String(),
+            failureReason: Nullable(Type.String()),
+          }),
+        ),
+      }),
+    ),
+    aftermarketDevice: Nullable(Type.Object({ serial: Nullable(Type.String()), tokenId: TokenIdJson, address: Address })),
+    nft: Nullable(
+      Type.Object({
+        tokenId: Nullable(TokenIdJson),
+        ownerAddress: Nullable(Address),
+        tokenUri: Nullable(Type.String()),
+        txHash: Nullable(Type.String()),
+        status: Nullable(TransactionStatusName),
+        failureReason: Nullable(Type.String()),
+      }),
+    ),
+    optedInAt: Nullable(Timestamp),
+    privilegedUsers: Type.Array(
+      Type.Object({
+        address: Address,
+        privileges: Type.Array(Type.Object({ id: Type.Integer(), expiry: Timestamp, updatedAt: Timestamp })),
+      }),
+    ),
+    createdAt: Timestamp,
+  },
+);
+export type UserDevice = Static<typeof UserDevice>;

@@ -1,0 +1,111 @@
+// The devices-api command line: serve | migrate | token (and more as features land).
+import { Command, InvalidArgumentError } from 'commander';
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { loadConfig, type Config } from './config.ts';
+import { startService, openConfiguredDatabase } from './runtime.ts';
+import { loadDevIssuer } from './auth/dev-issuer.ts';
+import { parseAddress } from './domain/address.ts';
+import { DataDirLockedError } from './db/data-dir-lock.ts';
+
+function configOrExit(): Config {
+  const r = loadConfig(process.env);
+  if (!r.ok) {
+    for (const p of r.problems) process.stderr.write(`config error: ${p}\n`);
+    process.exit(1);
+  }
+  return r.config;
+}
+
+function createLogger(config: Config) {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
+    ...(config.prettyLogs ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
+  });
+}
+
+function parseTtl(v: string): number {
+  const m = /^(\d+)\s*([smhd]?)$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('expected a duration like 30m, 1h or 7d');
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+function fail(e: unknown): never {
+  const msg = e instanceof DataDirLockedError ? e.message : e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error: ${msg}\n`);
+  process.exit(1);
+}
+
+const program = new Command()
+  .name('devices-api')
+  .description("Users' vehicles and aftermarket devices with on-chain identities.")
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Run the HTTP API (embedded mode by default: PGlite, local blobs, dev token issuer)')
+  .action(async () => {
+    const config = configOrExit();
+    const logger = createLogger(config);
+    let service;
+    try {
+      service = await startService(config, logger);
+    } catch (e) {
+      fail(e);
+    }
+    const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${service.app.server.address() && typeof service.app.server.address() === 'object' ? (service.app.server.address() as any).port : config.port}`;
+    const lines = [
+      `devices-api listening on ${url} (${config.mode} mode)`,
+      config.databaseUrl ? '  database: PostgreSQL (DATABASE_URL)' : `  data:     ${config.dataDir} (PGlite in pg/, blobs in blobs/)`,
+      `  docs:     ${url}/v1/swagger`,
+    ];
+    if (config.mode === 'embedded') {
+      lines.push(`  token:    TOKEN=$(npm run -s cli -- token --sub alice --address 0x…)  then  curl -H "Authorization: Bearer $TOKEN" ${url}/v1/user/devices/me`);
+    }
+    process.stderr.write(lines.join('\n') + '\n');
+    closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
+      if (err) logger.error({ err }, 'shutting down after an error');
+      else logger.info({ signal }, 'shutting down');
+      await service.close();
+    });
+  });
+
+program
+  .command('migrate')
+  .description('Apply database migrations (production; embedded mode migrates on start)')
+  .action(async () => {
+    const config = configOrExit();
+    try {
+      const { database, lock } = await openConfiguredDatabase(config);
+      try {
+        await database.migrate();
+        process.stderr.write(`migrations applied (${database.kind})\n`);
+      } finally {
+        await database.close();
+        lock?.release();
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+program
+  .command('token')
+  .description('Print a dev JWT for a user (embedded mode only; uses the same DATA_DIR as the server)')
+  .requiredOption('--sub <id>', 'user id (the token subject)')
+  .option('--address <0x…>', "the user's Ethereum address (ethereum_address claim)")
+  .option('--ttl <duration>', 'lifetime, e.g. 30m, 1h, 7d', parseTtl, 3600)
+  .action(async (opts: { sub: string; address?: string; ttl: number }) => {
+    const config = configOrExit();
+    if (config.mode === 'production') fail('dev tokens exist only in embedded mode; production trusts JWT_JWKS_URL.');
+    let address: string | undefined;
+    if (opts.address !== undefined) {
+      address = parseAddress(opts.address) ?? fail(`--address "${opts.address}" is not an Ethereum address`);
+    }
+    const issuer = await loadDevIssuer(config.dataDir);
+    process.stdout.write((await issuer.issue({ sub: opts.sub, address, ttlSeconds: opts.ttl })) + '\n');
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,66 @@
+// Assembles the running service from config: picks the engines, opens them in order, and
+// closes them in reverse on shutdown.
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { buildApp } from './app.ts';
+import { openPglite, openPostgres, type Database } from './db/engine.ts';
+import { lockDataDir, type DataDirLock } from './db/data-dir-lock.ts';
+import { createDefinitionCatalog, type DefinitionCatalog } from './definitions/catalog.ts';
+import { loadDevIssuer } from './auth/dev-issuer.ts';
+import { createTokenVerifier, devIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier.ts';
+
+export interface Service {
+  app: FastifyInstance;
+  database: Database;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseResult {
+  database: Database;
+  lock: DataDirLock | null;
+}
+
+/** PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR/pg guarded by the data-dir lock. */
+export async function openConfiguredDatabase(config: Config): Promise<OpenDatabaseResult> {
+  if (config.databaseUrl) return { database: openPostgres({ url: config.databaseUrl }), lock: null };
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return { database: await openPglite({ dataDir: path.join(config.dataDir, 'pg') }), lock };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+export async function trustedIssuers(config: Config): Promise<TrustedIssuer[]> {
+  const issuers: TrustedIssuer[] = [];
+  const { jwksUrl, issuer, audience } = config.jwt;
+  if (jwksUrl && issuer && audience) issuers.push(remoteIssuer(jwksUrl, issuer, audience));
+  if (config.mode === 'embedded') issuers.push(devIssuer((await loadDevIssuer(config.dataDir)).publicKey));
+  return issuers;
+}
+
+export async function startService(config: Config, logger: any): Promise<Service> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const catalog: DefinitionCatalog = await createDefinitionCatalog();
+    cleanups.push(() => catalog.close());
+    const { database, lock } = await openConfiguredDatabase(config);
+    if (lock) cleanups.push(() => lock.release());
+    cleanups.push(() => database.close());
+    if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+    await catalog.ready();
+    const verifier = createTokenVerifier(await trustedIssuers(config));
+    const app = await buildApp({ config, database, catalog, verifier, logger });
+    cleanups.push(() => app.close());
+    await app.listen({ port: config.port, host: config.host });
+    return { app, database, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

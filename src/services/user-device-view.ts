@@ -1,0 +1,71 @@
+// Renders vehicle rows (plus their batch-loaded relations) into the API's UserDevice shape.
+import { getAddress } from 'viem';
+import type { UserDevice } from '../http/schemas.ts';
+import type { AftermarketDeviceRow, MetaTxRow, PrivilegeRow, UserDeviceRow } from '../db/repositories/user-devices.ts';
+
+export interface Relations {
+  privileges: PrivilegeRow[];
+  aftermarket: AftermarketDeviceRow[];
+  requests: MetaTxRow[];
+}
+
+const checksum = (a: string) => getAddress(a) as string;
+
+function groupPrivileges(rows: PrivilegeRow[]): Map<bigint, UserDevice['privilegedUsers']> {
+  const out = new Map<bigint, UserDevice['privilegedUsers']>();
+  for (const p of rows) {
+    let users = out.get(p.tokenId);
+    if (!users) out.set(p.tokenId, (users = []));
+    const address = checksum(p.userAddress);
+    let user = users.find((u) => u.address === address);
+    if (!user) users.push((user = { address, privileges: [] }));
+    user.privileges.push({ id: p.privilege, expiry: p.expiry, updatedAt: p.updatedAt });
+  }
+  return out;
+}
+
+export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicBaseUrl: string): UserDevice[] {
+  const privileges = groupPrivileges(rel.privileges);
+  const adByVehicle = new Map(rel.aftermarket.map((a) => [a.vehicleTokenId, a]));
+  const requests = new Map(rel.requests.map((r) => [r.id, r]));
+  return rows.map((r) => {
+    const def = r.definition;
+    const mint = r.mintRequestId ? requests.get(r.mintRequestId) : undefined;
+    const ad = r.tokenId !== null ? adByVehicle.get(r.tokenId) : undefined;
+    const nft: UserDevice['nft'] =
+      r.tokenId !== null || mint
+        ? {
+            tokenId: r.tokenId,
+            ownerAddress: r.ownerAddress ? checksum(r.ownerAddress) : null,
+            tokenUri: r.tokenId !== null ? `${publicBaseUrl}/v1/vehicle/${r.tokenId}` : null,
+            txHash: mint?.hash ?? null,
+            status: (mint?.status as NonNullable<UserDevice['nft']>['status']) ?? (r.tokenId !== null ? 'Confirmed' : null),
+            failureReason: mint?.failureReason ?? null,
+          }
+        : null;
+    return {
+      id: r.id,
+      vin: r.vin,
+      vinConfirmed: r.vinConfirmed,
+      name: r.name,
+      customImageUrl: r.customImageUrl,
+      countryCode: r.countryCode,
+      deviceDefinition: {
+        definitionId: def.id,
+        deviceDefinitionId: def.id,
+        name: def.name,
+        make: def.make,
+        type: { type: 'Vehicle' as const, make: def.make.name, model: def.model, year: def.year },
+        deviceAttributes: def.attributes,
+        verified: def.verified,
+      },
+      metadata: r.metadata,
+      integrations: [],
+      aftermarketDevice: ad ? { serial: ad.serial, tokenId: ad.tokenId, address: checksum(ad.address) } : null,
+      nft,
+      optedInAt: r.optedInAt,
+      privilegedUsers: r.tokenId !== null ? (privileges.get(r.tokenId) ?? []) : [],
+      createdAt: r.createdAt,
+    };
+  });
+}

@@ -1,0 +1,142 @@
+// Use cases for users' vehicles: register, register from VIN, list own and shared, delete.
+import type { Db } from '../db/engine.ts';
+import type { DefinitionCatalog, DeviceDefinition } from '../definitions/catalog.ts';
+import type { DefinitionSnapshot, UserDeviceMetadata } from '../db/schema.ts';
+import * as repo from '../db/repositories/user-devices.ts';
+import { AppError, ErrorCode, badRequest, conflict, notFound } from '../http/errors.ts';
+import type { UserDevice } from '../http/schemas.ts';
+import type { AuthUser } from '../auth/verifier.ts';
+import { parseCountryCode } from '../domain/country.ts';
+import { parseVin } from '../domain/vin.ts';
+import { newKsuid } from '../domain/ids.ts';
+import { renderUserDevices } from './user-device-view.ts';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface VehicleServiceDeps {
+  db: Db;
+  catalog: DefinitionCatalog;
+  publicBaseUrl: string;
+  now?: () => Date;
+}
+
+export const ownerOf = (user: AuthUser): repo.Owner => ({ userId: user.id, address: user.address?.toLowerCase() ?? null });
+
+export const DEVICE_NOT_FOUND = 'Device not found.';
+
+function snapshot(def: DeviceDefinition): DefinitionSnapshot {
+  return {
+    id: def.id,
+    name: def.name,
+    make: { id: def.make.id, name: def.make.name },
+    model: def.model,
+    year: def.year,
+    attributes: def.attributes.map((a) => ({ name: a.name, value: a.value })),
+    verified: true,
+  };
+}
+
+function country(raw: string): string {
+  const code = parseCountryCode(raw);
+  if (!code) throw badRequest(`countryCode "${raw}" is not an ISO 3166-1 alpha-3 country code (e.g. "USA").`);
+  return code;
+}
+
+export function createVehicleService(deps: VehicleServiceDeps) {
+  const { db, catalog, publicBaseUrl } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
+    const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
+    const requestIds = rows.flatMap((r) => (r.mintRequestId ? [r.mintRequestId] : []));
+    const [privileges, aftermarket, requests] = await Promise.all([
+      repo.privilegesFor(db, tokenIds, now()),
+      repo.aftermarketDevicesFor(db, tokenIds),
+      repo.requestsById(db, requestIds),
+    ]);
+    return renderUserDevices(rows, { privileges, aftermarket, requests }, publicBaseUrl);
+  }
+
+  async function page(rows: repo.UserDeviceRow[], limit: number): Promise<Page<UserDevice>> {
+    const more = rows.length > limit;
+    const items = more ? rows.slice(0, limit) : rows;
+    return { items: await render(items), ...(more ? { nextCursor: items[items.length - 1]!.id } : {}) };
+  }
+
+  async function create(user: AuthUser, def: DeviceDefinition, countryCode: string, vin: string | null, canProtocol?: string) {
+    const metadata: UserDeviceMetadata = { powertrainType: def.powertrainType, ...(canProtocol ? { canProtocol } : {}) };
+    const row = await repo.insertUserDevice(db, {
+      id: newKsuid(),
+      userId: user.id,
+      definitionId: def.id,
+      definition: snapshot(def),
+      vin,
+      countryCode,
+      metadata,
+    });
+    return (await render([row]))[0]!;
+  }
+
+  return {
+    /** The one access check for a vehicle id in a path: another user's vehicle is a 404. */
+    async requireOwned(user: AuthUser, id: string): Promise<repo.UserDeviceRow> {
+      const row = await repo.findOwned(db, ownerOf(user), id);
+      if (!row) throw notFound(DEVICE_NOT_FOUND);
+      return row;
+    },
+
+    async register(user: AuthUser, body: { deviceDefinitionId: string; countryCode: string }): Promise<UserDevice> {
+      const code = country(body.countryCode);
+      const def = await catalog.findById(body.deviceDefinitionId);
+      if (!def) throw notFound(`Device definition "${body.deviceDefinitionId}" not found; expected a slug like "ford_bronco_2021".`);
+      return create(user, def, code, null);
+    },
+
+    async registerFromVin(user: AuthUser, body: { vin: string; countryCode: string; canProtocol?: string }): Promise<UserDevice> {
+      const parsed = parseVin(body.vin);
+      if (!parsed.ok) throw badRequest(parsed.message);
+      const code = country(body.countryCode);
+      const owner = ownerOf(user);
+      const existing = await repo.findByVin(db, parsed.vin);
+      const mine = (r: repo.UserDeviceRow) => r.userId === owner.userId || (owner.address !== null && r.ownerAddress === owner.address);
+      const takenElsewhere = existing.find((r) => r.tokenId !== null && !mine(r));
+      if (takenElsewhere) throw conflict(`VIN ${parsed.vin} already belongs to another user's minted vehicle.`);
+      const own = existing.find(mine);
+      if (own) return (await render([own]))[0]!;
+      const def = await catalog.decodeVin(parsed.vin);
+      if (!def) throw new AppError(424, ErrorCode.FailedDependency, `unable to decode vin ${parsed.vin}: no make, model and year found in the NHTSA vPIC data.`);
+      return create(user, def, code, parsed.vin, body.canProtocol);
+    },
+
+    async listMine(user: AuthUser, limit: number, cursor?: string): Promise<Page<UserDevice>> {
+      return page(await repo.listOwned(db, ownerOf(user), limit + 1, cursor), limit);
+    },
+
+    async listShared(user: AuthUser, limit: number, cursor?: string): Promise<Page<UserDevice>> {
+      if (!user.address) return { items: [] };
+      return page(await repo.listShared(db, user.address.toLowerCase(), now(), limit + 1, cursor), limit);
+    },
+
+    async remove(user: AuthUser, id: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const row = await repo.findOwned(tx, ownerOf(user), id);
+        if (!row) throw notFound(DEVICE_NOT_FOUND);
+        if (row.tokenId !== null) {
+          const paired = await repo.aftermarketDevicesFor(tx, [row.tokenId]);
+          if (paired[0]) throw conflict(`Cannot delete vehicle before unpairing aftermarket device ${paired[0].serial ?? paired[0].tokenId} on-chain; unpair first.`);
+          throw conflict(`Vehicle was minted with token id ${row.tokenId}. Burn the NFT first to delete the vehicle.`);
+        }
+        if (row.mintRequestId) {
+          const [mint] = await repo.requestsById(tx, [row.mintRequestId]);
+          if (mint && mint.status !== 'Failed') throw conflict('Vehicle minting in progress; wait for it to finish, then burn the NFT to delete this vehicle.');
+        }
+        await repo.deleteUserDevice(tx, id);
+      });
+    },
+  };
+}
+
+export type VehicleService = ReturnType<typeof createVehicleService>;
