@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   numeric,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -43,8 +44,16 @@ export const metaTransactionRequests = pgTable(
     status: text('status').notNull().default('Unsubmitted'),
     toAddress: text('to_address').notNull(),
     data: text('data').notNull(),
+    /** The relayer account that signs it; nonce/fees/gas are fixed once, before the first send. */
+    fromAddress: text('from_address'),
     nonce: bigint('nonce', { mode: 'bigint' }),
+    gasLimit: bigint('gas_limit', { mode: 'bigint' }),
+    maxFeePerGas: numeric('max_fee_per_gas', { precision: 78, scale: 0, mode: 'bigint' }),
+    maxPriorityFeePerGas: numeric('max_priority_fee_per_gas', { precision: 78, scale: 0, mode: 'bigint' }),
+    /** Signed raw transaction, stored before broadcasting so a restart re-sends the same bytes (same hash). */
+    signedTx: text('signed_tx'),
     hash: text('hash'),
+    blockHash: text('block_hash'),
     blockNumber: bigint('block_number', { mode: 'bigint' }),
     failureReason: text('failure_reason'),
     attempts: integer('attempts').notNull().default(0),
@@ -196,3 +205,73 @@ export const chainCursor = pgTable('chain_cursor', {
   blockHash: text('block_hash').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/** Next nonce per relayer account, taken under a row lock so replicas never reuse one. */
+export const relayerAccounts = pgTable('relayer_accounts', {
+  address: text('address').primaryKey(),
+  nextNonce: bigint('next_nonce', { mode: 'bigint' }).notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** Recent indexed blocks, to detect a reorg (a changed hash) and rewind to the fork point. */
+export const chainBlocks = pgTable('chain_blocks', {
+  number: bigint('number', { mode: 'bigint' }).primaryKey(),
+  hash: text('hash').notNull(),
+});
+
+export const manufacturers = pgTable('manufacturers', {
+  tokenId: tokenId('token_id').primaryKey(),
+  name: text('name').notNull(),
+  ownerAddress: text('owner_address'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('manufacturers_name_idx').on(t.name)]);
+
+export const integrations = pgTable('integrations', {
+  tokenId: tokenId('token_id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** Child indexes for synthetic device wallets: a sequence so replicas never derive the same wallet. */
+export const syntheticWalletIndex = pgSequence('synthetic_wallet_index', { startWith: 1 });
+
+export const syntheticDevices = pgTable(
+  'synthetic_devices',
+  {
+    id: text('id').primaryKey(),
+    userDeviceId: text('user_device_id').references(() => userDevices.id, { onDelete: 'set null' }),
+    integrationTokenId: tokenId('integration_token_id').notNull(),
+    vehicleTokenId: tokenId('vehicle_token_id').notNull(),
+    /** HD child index of the server-derived wallet (SYNTHETIC_WALLET_MNEMONIC). */
+    walletChildIndex: integer('wallet_child_index').notNull(),
+    address: text('address').notNull(),
+    tokenId: tokenId('token_id'),
+    mintRequestId: text('mint_request_id').references(() => metaTransactionRequests.id, { onDelete: 'set null' }),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('synthetic_devices_address_idx').on(t.address),
+    uniqueIndex('synthetic_devices_token_idx').on(t.tokenId),
+    index('synthetic_devices_vehicle_idx').on(t.vehicleTokenId, t.integrationTokenId),
+  ],
+);
+
+export const firmwareUpdateTasks = pgTable(
+  'firmware_update_tasks',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    aftermarketTokenId: tokenId('aftermarket_token_id').notNull(),
+    serial: text('serial').notNull(),
+    manufacturer: text('manufacturer').notNull(),
+    status: text('status').notNull(),
+    fromVersion: text('from_version'),
+    toVersion: text('to_version'),
+    cloudUpdateId: text('cloud_update_id'),
+    failureReason: text('failure_reason'),
+    requestedAt: ts('requested_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('firmware_update_tasks_device_idx').on(t.aftermarketTokenId, t.requestedAt)],
+);
