@@ -9,8 +9,10 @@ export class DataDirLockedError extends Error {
     readonly pid: number,
   ) {
     super(
-      `The data directory ${dataDir} is in use by another devices-api process (pid ${pid}). ` +
-        'Stop that process first, or point DATA_DIR at another directory.',
+      pid === process.pid
+        ? `The data directory ${dataDir} is already open in this process (pid ${pid}).`
+        : `The data directory ${dataDir} is in use by another devices-api process (pid ${pid}). ` +
+            'Stop that process first, or point DATA_DIR at another directory.',
     );
   }
 }
@@ -19,6 +21,11 @@ export interface DataDirLock {
   file: string;
   release(): void;
 }
+
+export const LOCK_FILE = 'devices-api.lock';
+
+/** Lock files this process holds: a second open in the same process is refused too. */
+const held = new Set<string>();
 
 function alive(pid: number): boolean {
   try {
@@ -29,29 +36,74 @@ function alive(pid: number): boolean {
   }
 }
 
+function readLock(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Creates the lock file with its content in one step: written to a private name, then hard-linked
+ * into place (link fails if the name exists), so no other process ever reads a half-written file.
+ */
+function tryCreate(file: string): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, String(process.pid));
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (e: any) {
+    if (e.code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 export function lockDataDir(dataDir: string): DataDirLock {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = path.join(dataDir, 'devices-api.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+  const file = path.join(dataDir, LOCK_FILE);
+  if (held.has(file)) throw new DataDirLockedError(dataDir, process.pid);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (tryCreate(file)) {
+      held.add(file);
       return {
         file,
         release: () => {
+          held.delete(file);
           try {
-            if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file);
+            if (readLock(file) === String(process.pid)) fs.unlinkSync(file);
           } catch {
             // already gone
           }
         },
       };
-    } catch (e: any) {
-      if (e.code !== 'EEXIST') throw e;
-      const pid = Number(fs.readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new DataDirLockedError(dataDir, pid);
-      // A stale lock from a process that died without cleaning up.
-      fs.rmSync(file, { force: true });
     }
+    const content = readLock(file);
+    if (content === null) continue; // released meanwhile
+    const pid = Number(content.trim());
+    // Our own pid in a file we do not hold is stale too: a restarted container reuses pid 1.
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new DataDirLockedError(dataDir, pid);
+    // A stale lock from a process that died without cleaning up. Move it aside (atomic, so of
+    // two processes taking it over only one succeeds) and put it back if it was replaced meanwhile.
+    const aside = `${file}.${process.pid}.stale`;
+    try {
+      fs.renameSync(file, aside);
+    } catch (e: any) {
+      if (e.code === 'ENOENT') continue;
+      throw e;
+    }
+    if (readLock(aside) !== content) {
+      try {
+        fs.linkSync(aside, file);
+      } catch {
+        // someone else holds it now; the next attempt reads their pid
+      }
+    }
+    fs.rmSync(aside, { force: true });
   }
   throw new Error(`could not lock ${file}`);
 }
