@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
-import { loadConfig, type Config } from './config.ts';
+import { isProductionEnv, loadConfig, type Config } from './config.ts';
 import { startService, openConfiguredDatabase } from './runtime.ts';
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { parseAddress } from './domain/address.ts';
@@ -29,7 +29,9 @@ function parseTtl(v: string): number {
   const m = /^(\d+)\s*([smhd]?)$/.exec(v.trim());
   if (!m) throw new InvalidArgumentError('expected a duration like 30m, 1h or 7d');
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
+  const seconds = Number(m[1]) * unit;
+  if (seconds < 1) throw new InvalidArgumentError('the lifetime must be at least 1s');
+  return seconds;
 }
 
 function fail(e: unknown): never {
@@ -62,7 +64,11 @@ program
       `  docs:     ${url}/v1/swagger`,
     ];
     if (config.mode === 'embedded') {
-      lines.push(`  token:    TOKEN=$(npm run -s cli -- token --sub alice --address 0x…)  then  curl -H "Authorization: Bearer $TOKEN" ${url}/v1/user/devices/me`);
+      // The token command must read the same DATA_DIR (the issuer key lives there).
+      const dataDirPrefix = process.env.DATA_DIR ? `DATA_DIR=${process.env.DATA_DIR} ` : '';
+      lines.push(
+        `  token:    TOKEN=$(${dataDirPrefix}npm run -s cli -- token --sub alice --address 0x…)  then  curl -H "Authorization: Bearer $TOKEN" ${url}/v1/user/devices/me`,
+      );
     }
     process.stderr.write(lines.join('\n') + '\n');
     closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
@@ -98,8 +104,9 @@ program
   .option('--address <0x…>', "the user's Ethereum address (ethereum_address claim)")
   .option('--ttl <duration>', 'lifetime, e.g. 30m, 1h, 7d', parseTtl, 3600)
   .action(async (opts: { sub: string; address?: string; ttl: number }) => {
+    // Checked before the rest of the configuration, so the refusal is the message a user sees.
+    if (isProductionEnv(process.env)) fail('dev tokens exist only in embedded mode; production trusts JWT_JWKS_URL.');
     const config = configOrExit();
-    if (config.mode === 'production') fail('dev tokens exist only in embedded mode; production trusts JWT_JWKS_URL.');
     let address: string | undefined;
     if (opts.address !== undefined) {
       address = parseAddress(opts.address) ?? fail(`--address "${opts.address}" is not an Ethereum address`);
