@@ -1,0 +1,423 @@
+// `npm run bench` driver. For each mode (embedded always; PostgreSQL too when DATABASE_URL is set,
+// on a fresh database created for the run and dropped after) it starts the service as a child
+// process in a fresh DATA_DIR, seeds a user with 20 vehicles through the API, then measures the
+// bare-Fastify baseline (bench/baseline.ts, its own process) and every scenario of
+// bench/scenarios.ts with the same wrk settings, and prints requests/s, p50, p99 and the ratio
+// to the baseline. The baseline is measured before and after the scenarios; the ratio uses their
+// mean, and a large drift between them means the machine was busy (rerun).
+//
+// Environment:
+//   BENCH_DURATION     measured seconds per run (default 10; "10s" and "1m" work too)
+//   BENCH_WARMUP       warm-up seconds before each measured run, discarded (default 3; 0 = none)
+//   BENCH_CONNECTIONS  wrk connections (default 50)        BENCH_THREADS  wrk threads (default 2)
+//   BENCH_ONLY         comma-separated scenario names (e.g. "me,health"); opt-in scenarios run only when named
+//   BENCH_MODES        comma-separated subset of "embedded,postgres"
+//   BENCH_NODE_FLAGS   extra Node flags for both the service and the baseline (same process settings)
+//   BENCH_PROFILE=1    run the service with --cpu-prof and print where its CPU time went
+//   BENCH_JSON=<file>  also write the results as JSON
+//   BENCH_STRICT=1     exit 2 when a target is missed (default: report only)
+//   BENCH_VERBOSE=1    print wrk's own output for every measured run
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
+import { runWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
+import { summarizeProfile } from './profile.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const env = process.env;
+const verbose = env.BENCH_VERBOSE === '1';
+
+function seconds(name: string, dflt: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return dflt;
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m)?$/.exec(raw);
+  if (!m) throw new Error(`${name} must be a number of seconds like 10, 10s or 1m; got "${raw}"`);
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
+
+function positiveInt(name: string, dflt: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return dflt;
+  if (!/^[1-9]\d*$/.test(raw)) throw new Error(`${name} must be a positive integer; got "${raw}"`);
+  return Number(raw);
+}
+
+const settings: WrkSettings = {
+  threads: positiveInt('BENCH_THREADS', 2),
+  connections: positiveInt('BENCH_CONNECTIONS', 50),
+  durationSeconds: Math.max(1, Math.round(seconds('BENCH_DURATION', 10))),
+  timeoutSeconds: 5,
+};
+const warmupSeconds = Math.round(seconds('BENCH_WARMUP', 3));
+const nodeFlags = ['--import', 'tsx', ...(env.BENCH_NODE_FLAGS?.trim() ? env.BENCH_NODE_FLAGS.trim().split(/\s+/) : [])];
+const profile = env.BENCH_PROFILE === '1';
+
+const only = env.BENCH_ONLY?.trim() ? env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null;
+if (only) {
+  const unknown = only.filter((n) => !scenarios.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`BENCH_ONLY names unknown scenarios: ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
+}
+const selected = scenarios.filter((s) => (only ? only.includes(s.name) : !s.optIn));
+
+const wantedModes = env.BENCH_MODES?.trim() ? env.BENCH_MODES.split(',').map((s) => s.trim()) : null;
+const modes: Mode[] = (['embedded', 'postgres'] as const).filter(
+  (m) => (!wantedModes || wantedModes.includes(m)) && (m === 'embedded' || Boolean(env.DATABASE_URL)),
+);
+if (wantedModes?.includes('postgres') && !env.DATABASE_URL) throw new Error('BENCH_MODES includes postgres but DATABASE_URL is not set');
+
+// ---------------------------------------------------------------------------------------------
+// Child processes and cleanup
+
+const cleanups: (() => Promise<void> | void)[] = [];
+async function runCleanups() {
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()!();
+    } catch (e) {
+      process.stderr.write(`cleanup failed: ${(e as Error).message}\n`);
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`\n${sig}: stopping child processes and cleaning up\n`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+interface Started {
+  proc: ChildProcess;
+  url: string;
+  /** Last lines the child wrote (stdout and stderr). */
+  tail: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `node <flags> <args>` and resolves once a stderr line matches `ready` (its group 1 is the URL). */
+function startChild(label: string, args: string[], childEnv: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 120_000): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail: string[] = [];
+    let exited = false;
+    const exitedP = new Promise<void>((r) => proc.once('exit', () => ((exited = true), r())));
+    const stop = async () => {
+      if (exited) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+      await exitedP;
+      clearTimeout(timer);
+    };
+    cleanups.push(stop);
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`${label} did not start within ${timeoutMs / 1000} s:\n${tail.join('\n')}`));
+    }, timeoutMs);
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      const m = ready.exec(line);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ proc, url: m[1], tail, stop });
+      }
+    };
+    for (const stream of [proc.stdout!, proc.stderr!]) {
+      let buf = '';
+      stream.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    }
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${label} exited (${signal ?? code}) before it was ready:\n${tail.join('\n')}`));
+    });
+  });
+}
+
+function execNode(args: string[], childEnv: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { cwd: ROOT, env: childEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`node ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: a fresh database per run
+
+async function createBenchDatabase(serverUrl: string): Promise<{ url: string; serverVersion: string }> {
+  const name = `devices_api_bench_${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  let serverVersion: string;
+  try {
+    serverVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  });
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), serverVersion };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+interface Row {
+  mode: Mode;
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  ratio: number | null;
+  target?: Target;
+  met?: boolean;
+  problems: string[];
+}
+
+async function measure(label: string, req: WrkRequest, scratch: string): Promise<WrkResult> {
+  process.stderr.write(`  ${label}: ${warmupSeconds ? `warm-up ${warmupSeconds} s, ` : ''}measuring ${settings.durationSeconds} s…`);
+  if (warmupSeconds > 0) await runWrk(req, { ...settings, durationSeconds: warmupSeconds }, scratch);
+  const r = await runWrk(req, settings, scratch);
+  process.stderr.write(` ${fmtInt(r.rps)} req/s\n`);
+  if (verbose) process.stderr.write(r.text.replace(/^/gm, '    ') + '\n');
+  return r;
+}
+
+function wrkProblems(r: WrkResult, expectStatus: number): string[] {
+  const p: string[] = [];
+  const { connect, read, write, timeout, status } = r.errors;
+  if (connect + read + write + timeout > 0) p.push(`socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`);
+  if (expectStatus < 400 && status > 0) p.push(`${status} responses with status >= 400`);
+  if (expectStatus >= 400 && status < r.requests) p.push(`${r.requests - status} responses below 400 (expected ${expectStatus})`);
+  if (r.requests === 0) p.push('no requests completed');
+  return p;
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const fmtMs = (us: number) => (us / 1000).toFixed(2);
+
+function targetText(t: Target | undefined): string {
+  if (!t) return '—';
+  const parts = [];
+  if (t.minRatio !== undefined) parts.push(`≥ ${Math.round(t.minRatio * 100)}%`);
+  if (t.maxP99Ms !== undefined) parts.push(`p99 < ${t.maxP99Ms} ms`);
+  return parts.join(', ');
+}
+
+function table(rows: Row[]): string {
+  const head = ['mode', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'met'];
+  const body = rows.map((r) => [
+    r.mode,
+    r.name,
+    fmtInt(r.rps),
+    fmtMs(r.p50Ms * 1000),
+    fmtMs(r.p99Ms * 1000),
+    r.ratio === null ? '—' : `${(r.ratio * 100).toFixed(1)}%`,
+    targetText(r.target),
+    r.problems.length ? 'ERRORS' : r.met === undefined ? '—' : r.met ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 5 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ADDRESS = '0x00000000000000000000000000000000000b3c4a';
+
+async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promise<{ rows: Row[]; notes: string[] }> {
+  const notes: string[] = [];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `devices-api-bench-${mode}-`));
+  cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  const serviceEnv: NodeJS.ProcessEnv = {
+    ...env,
+    DEVICES_API_MODE: 'embedded', // dev tokens from the CLI; PostgreSQL comes from DATABASE_URL alone
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    RATE_LIMIT_MAX: '1000000000',
+  };
+  delete serviceEnv.DATABASE_URL;
+  if (mode === 'postgres') {
+    const db = await createBenchDatabase(env.DATABASE_URL!);
+    serviceEnv.DATABASE_URL = db.url;
+    notes.push(`PostgreSQL ${db.serverVersion} on ${new URL(env.DATABASE_URL!).host}, fresh database ${new URL(db.url).pathname.slice(1)} (dropped after)`);
+  }
+
+  const profileDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), `devices-api-bench-prof-${mode}-`)) : null;
+  const serverFlags = [...nodeFlags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  process.stderr.write(`\n[${mode}] starting the service (DATA_DIR ${dataDir})…\n`);
+  const service = await startChild(`service (${mode})`, [...serverFlags, 'src/main.ts', 'serve'], serviceEnv, /devices-api listening on (http:\/\/\S+)/);
+
+  const tokens = new Map<string, Promise<string>>();
+  const token = (sub: string, address?: string) => {
+    const key = `${sub} ${address ?? ''}`;
+    if (!tokens.has(key)) {
+      const args = [...nodeFlags, 'src/main.ts', 'token', '--sub', sub, '--ttl', '6h', ...(address ? ['--address', address] : [])];
+      tokens.set(key, execNode(args, serviceEnv).then((s) => s.trim()));
+    }
+    return tokens.get(key)!;
+  };
+  const request: BenchContext['request'] = async (method, p, init = {}) => {
+    const res = await fetch(service.url + p, {
+      method,
+      headers: {
+        ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON; keep the text
+    }
+    return { status: res.status, body };
+  };
+
+  // The fixture: one user (with an address, as real tokens have) owning VEHICLE_COUNT vehicles.
+  const userId = 'bench-user';
+  const fixture: Fixture = { token: await token(userId, ADDRESS), userId, address: ADDRESS, vehicleIds: [] };
+  for (let i = 0; i < VEHICLE_COUNT; i++) {
+    const r = await request('POST', '/v1/user/devices', { token: fixture.token, body: { deviceDefinitionId: 'ford_bronco_2021', countryCode: 'USA' } });
+    if (r.status !== 201) throw new Error(`seeding vehicle ${i + 1} failed: ${r.status} ${JSON.stringify(r.body)}`);
+    fixture.vehicleIds.push(r.body.userDevice.id);
+  }
+  process.stderr.write(`[${mode}] seeded ${userId} with ${VEHICLE_COUNT} vehicles at ${service.url}\n`);
+  const ctx: BenchContext = { mode, baseUrl: service.url, token, request, fixture, state: {} };
+
+  const baselineReq: WrkRequest = { method: 'GET', url: `${baselineUrl}/`, headers: {} };
+  const before = await measure('baseline (before)', baselineReq, scratch);
+  const measured: { s: Scenario; r: WrkResult; problems: string[] }[] = [];
+  for (const s of selected) {
+    await s.setup?.(ctx);
+    const p = typeof s.path === 'function' ? s.path(ctx) : s.path;
+    const method = s.method ?? 'GET';
+    const headers = s.headers?.(ctx) ?? {};
+    const body = s.body?.(ctx);
+    const expectStatus = s.expectStatus ?? 200;
+    // One plain request first: the scenario must answer what it claims before it is timed.
+    const auth = headers.authorization?.replace(/^Bearer /, '');
+    const probe = await request(method, p, { token: auth, body });
+    const problem = probe.status !== expectStatus ? `expected status ${expectStatus}, got ${probe.status}: ${JSON.stringify(probe.body).slice(0, 300)}` : (s.check?.(probe.body, ctx) ?? null);
+    if (problem) throw new Error(`[${mode}] scenario ${s.name}: ${problem}`);
+    const req: WrkRequest = {
+      method,
+      url: service.url + p,
+      headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    };
+    const r = await measure(s.name, req, scratch);
+    measured.push({ s, r, problems: wrkProblems(r, expectStatus) });
+  }
+  const after = selected.length ? await measure('baseline (after)', baselineReq, scratch) : before;
+
+  const baseRps = (before.rps + after.rps) / 2;
+  const drift = Math.abs(before.rps - after.rps) / baseRps;
+  if (drift > 0.15) notes.push(`baseline drifted ${(drift * 100).toFixed(0)}% between before and after: the machine was busy, rerun for stable ratios`);
+  const rows: Row[] = [
+    {
+      mode,
+      name: 'baseline',
+      rps: baseRps,
+      p50Ms: (before.latencyUs.p50 + after.latencyUs.p50) / 2000,
+      p99Ms: (before.latencyUs.p99 + after.latencyUs.p99) / 2000,
+      ratio: 1,
+      problems: [...wrkProblems(before, 200), ...wrkProblems(after, 200)],
+    },
+  ];
+  notes.push(`baseline before ${fmtInt(before.rps)} req/s, after ${fmtInt(after.rps)} req/s`);
+  for (const { s, r, problems } of measured) {
+    const target = s.targets?.[mode];
+    const ratio = r.rps / baseRps;
+    const p99Ms = r.latencyUs.p99 / 1000;
+    const met = target ? (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxP99Ms === undefined || p99Ms < target.maxP99Ms) : undefined;
+    rows.push({ mode, name: s.name, rps: r.rps, p50Ms: r.latencyUs.p50 / 1000, p99Ms, ratio, target, met, problems });
+  }
+
+  await service.stop();
+  const logged = service.tail.filter((l) => l.startsWith('{'));
+  if (logged.length) notes.push(`the service logged ${logged.length} warning/error line(s) (last: ${logged.at(-1)!.slice(0, 300)})`);
+  if (profileDir) {
+    const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+    if (files.length) {
+      const file = path.join(profileDir, files[0]!);
+      process.stdout.write(`\n[${mode}] service CPU profile: ${file}\n${summarizeProfile(file, ROOT)}\n`);
+    } else notes.push(`no CPU profile was written to ${profileDir}`);
+  }
+  return { rows, notes };
+}
+
+async function main() {
+  if (!selected.length) throw new Error('no scenarios selected');
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'devices-api-bench-'));
+  cleanups.push(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  const cpus = os.cpus();
+  const wrkVersion = await new Promise<string>((resolve) => {
+    execFile('wrk', ['-v'], (_e, stdout, stderr) => resolve(/wrk [^\s]+/.exec(stdout + stderr)?.[0] ?? 'wrk'));
+  });
+  const header = [
+    `devices-api bench, ${new Date().toISOString()}`,
+    `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} -t${settings.threads} -c${settings.connections} -d${settings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
+    `modes: ${modes.join(', ')}; scenarios: ${selected.map((s) => s.name).join(', ')}`,
+  ];
+  process.stdout.write(header.join('\n') + '\n');
+
+  const baseline = await startChild('baseline', [...nodeFlags, 'bench/baseline.ts'], { ...env, PORT: '0' }, /baseline listening on (http:\/\/\S+)/);
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  for (const mode of modes) {
+    const r = await runMode(mode, baseline.url, scratch);
+    rows.push(...r.rows);
+    notes.push(...r.notes.map((n) => `${mode}: ${n}`));
+    process.stdout.write(`\n${table(r.rows)}\n`);
+  }
+  await baseline.stop();
+
+  process.stdout.write(`\n## Results\n\n${table(rows)}\n`);
+  for (const r of rows) for (const p of r.problems) process.stdout.write(`! ${r.mode} ${r.name}: ${p}\n`);
+  for (const n of notes) process.stdout.write(`- ${n}\n`);
+  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, notes }, null, 2) + '\n');
+
+  if (rows.some((r) => r.problems.length)) return 1;
+  if (env.BENCH_STRICT === '1' && rows.some((r) => r.met === false)) return 2;
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+} finally {
+  await runCleanups();
+}
+process.exit(code);
