@@ -17,6 +17,10 @@ import { authenticate } from './http/plugins/auth.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
+import { errorCodeRoutes } from './http/routes/error-codes.ts';
+import { createErrorCodeService } from './services/error-codes.ts';
+import { createDtcCatalog } from './domain/dtc/index.ts';
+import type { DtcEnricher } from './dtc/enrichment.ts';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +32,8 @@ export interface AppDeps {
   /** A pino logger; omit for silence (tests). */
   logger?: FastifyBaseLogger;
   now?: () => Date;
+  /** Longer DTC explanations (DTC_ENRICH_URL); omit to answer from the bundled table only. */
+  dtcEnricher?: DtcEnricher;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -80,6 +86,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (user) => {
     user.addHook('onRequest', authenticate(deps.verifier));
     await user.register(vehicleRoutes, { vehicles });
+    const errorCodes = createErrorCodeService({
+      db: database.db,
+      vehicles,
+      catalog: createDtcCatalog(),
+      enrichment: deps.dtcEnricher && { enricher: deps.dtcEnricher, timeoutMs: config.dtc.enrichTimeoutMs, logger: deps.logger },
+    });
+    await user.register(errorCodeRoutes, { errorCodes });
   });
 
   return app;

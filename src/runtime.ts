@@ -9,6 +9,7 @@ import { lockDataDir, type DataDirLock } from './db/data-dir-lock.ts';
 import { createDefinitionCatalog, type DefinitionCatalog } from './definitions/catalog.ts';
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { createTokenVerifier, devIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier.ts';
+import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -41,6 +42,16 @@ export async function trustedIssuers(config: Config): Promise<TrustedIssuer[]> {
   return issuers;
 }
 
+/** The optional DTC enricher: only when both DTC_ENRICH_URL and DTC_ENRICH_KEY are set. */
+export function dtcEnricherFrom(config: Config, logger?: EnrichLogger): DtcEnricher | undefined {
+  const { enrichUrl, enrichKey, enrichModel, enrichTimeoutMs } = config.dtc;
+  if (!enrichUrl || !enrichKey) {
+    if (enrichUrl || enrichKey) logger?.warn({}, 'DTC enrichment is off: set both DTC_ENRICH_URL and DTC_ENRICH_KEY');
+    return undefined;
+  }
+  return createDtcEnricher({ url: enrichUrl, apiKey: enrichKey, model: enrichModel, timeoutMs: enrichTimeoutMs, logger });
+}
+
 export async function startService(config: Config, logger: any): Promise<Service> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async () => {
@@ -55,7 +66,8 @@ export async function startService(config: Config, logger: any): Promise<Service
     if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
     await catalog.ready();
     const verifier = createTokenVerifier(await trustedIssuers(config));
-    const app = await buildApp({ config, database, catalog, verifier, logger });
+    const dtcEnricher = dtcEnricherFrom(config, logger);
+    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher });
     cleanups.push(() => app.close());
     await app.listen({ port: config.port, host: config.host });
     return { app, database, close };

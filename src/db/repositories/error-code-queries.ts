@@ -1,0 +1,58 @@
+// Queries over a vehicle's error-code history. "Newest" is by requested_at (microseconds, set
+// by the database) and then id: KSUIDs only order by the second, and two submissions in one
+// second must still come back in the order they were made.
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../engine.ts';
+import { errorCodeQueries } from '../schema.ts';
+
+export type ErrorCodeQueryRow = typeof errorCodeQueries.$inferSelect;
+export type StoredErrorCode = ErrorCodeQueryRow['codes'][number];
+
+const NEWEST_FIRST = [desc(errorCodeQueries.requestedAt), desc(errorCodeQueries.id)];
+
+export async function insertQuery(db: Db | Tx, row: { id: string; userDeviceId: string; codes: StoredErrorCode[] }): Promise<ErrorCodeQueryRow> {
+  const [inserted] = await db.insert(errorCodeQueries).values(row).returning();
+  return inserted!;
+}
+
+export async function queryExists(db: Db | Tx, userDeviceId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: errorCodeQueries.id })
+    .from(errorCodeQueries)
+    .where(and(eq(errorCodeQueries.userDeviceId, userDeviceId), eq(errorCodeQueries.id, id)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/**
+ * A page of a vehicle's queries, newest first, after the query `cursor` (which must belong to
+ * the vehicle). The cursor's position is compared inside SQL so requested_at keeps its
+ * microseconds (a JS Date would round them to milliseconds).
+ */
+export async function listQueries(db: Db | Tx, userDeviceId: string, limit: number, cursor?: string): Promise<ErrorCodeQueryRow[]> {
+  const byDevice = eq(errorCodeQueries.userDeviceId, userDeviceId);
+  const after = cursor
+    ? sql`(${errorCodeQueries.requestedAt}, ${errorCodeQueries.id}) < (select c.requested_at, c.id from ${errorCodeQueries} c where c.id = ${cursor} and c.user_device_id = ${userDeviceId})`
+    : undefined;
+  return db
+    .select()
+    .from(errorCodeQueries)
+    .where(after ? and(byDevice, after) : byDevice)
+    .orderBy(...NEWEST_FIRST)
+    .limit(limit);
+}
+
+export async function latestQuery(db: Db | Tx, userDeviceId: string): Promise<ErrorCodeQueryRow | undefined> {
+  const [row] = await db.select().from(errorCodeQueries).where(eq(errorCodeQueries.userDeviceId, userDeviceId)).orderBy(...NEWEST_FIRST).limit(1);
+  return row;
+}
+
+/** Sets cleared_at on one query unless it is already set; undefined when nothing changed. */
+export async function markCleared(db: Db | Tx, id: string): Promise<ErrorCodeQueryRow | undefined> {
+  const [row] = await db
+    .update(errorCodeQueries)
+    .set({ clearedAt: sql`now()` })
+    .where(and(eq(errorCodeQueries.id, id), isNull(errorCodeQueries.clearedAt)))
+    .returning();
+  return row;
+}

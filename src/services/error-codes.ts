@@ -1,0 +1,143 @@
+// Use cases for a vehicle's diagnostic trouble codes: submit (describe offline, store, optionally
+// enrich), read the history, clear the latest query. Access goes through requireOwned.
+import type { Db } from '../db/engine.ts';
+import * as repo from '../db/repositories/error-code-queries.ts';
+import * as dtcRepo from '../db/repositories/dtc.ts';
+import { describeDtc, normaliseMake, parseDtcList } from '../domain/dtc/index.ts';
+import type { DtcCatalog, DtcDescription, DtcOverrides } from '../domain/dtc/index.ts';
+import { cachedEnricher, type DtcEnricher, type DtcExplanationCache, type EnrichLogger } from '../dtc/enrichment.ts';
+import { newKsuid } from '../domain/ids.ts';
+import { badRequest, conflict, notFound } from '../http/errors.ts';
+import type { AuthUser } from '../auth/verifier.ts';
+import { DEVICE_NOT_FOUND, type Page, type VehicleService } from './vehicles.ts';
+
+/** One code in a response; `explanation` only when enrichment is on and answered in time. */
+export interface ErrorCodeView extends DtcDescription {
+  explanation?: string;
+}
+
+export interface ErrorCodesResult {
+  errorCodes: ErrorCodeView[];
+  clearedAt: Date | null;
+}
+
+export interface ErrorCodeQueryView {
+  id: string;
+  errorCodes: ErrorCodeView[];
+  requestedAt: Date;
+  clearedAt: Date | null;
+}
+
+export interface ErrorCodeServiceDeps {
+  db: Db;
+  vehicles: Pick<VehicleService, 'requireOwned'>;
+  catalog: DtcCatalog;
+  /** Optional longer explanations; `timeoutMs` bounds how long a request waits for them. */
+  enrichment?: { enricher: DtcEnricher; timeoutMs: number; logger?: EnrichLogger } | undefined;
+}
+
+export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
+  const { db, vehicles, catalog, enrichment } = deps;
+
+  /** Imported titles for these base codes, loaded once so describeDtc can look them up synchronously. */
+  async function loadOverrides(bases: string[], make: string | null): Promise<DtcOverrides> {
+    const titles = await dtcRepo.titlesFor(db, bases, normaliseMake(make));
+    const byKey = new Map(titles.map((t) => [`${t.code}\t${t.make ?? ''}`, t.description]));
+    return (base, m) => byKey.get(`${base}\t${m ?? ''}`);
+  }
+
+  /** Explanations by base code, or an empty map; never throws and never waits past the budget. */
+  async function explain(bases: string[], make: string | null, overrides: DtcOverrides): Promise<Map<string, string>> {
+    if (!enrichment) return new Map();
+    try {
+      const key = normaliseMake(make);
+      // One read for every code up front, so cached answers cost no per-code round trip.
+      const cached = await dtcRepo.explanationsFor(db, bases, key);
+      const cache: DtcExplanationCache = {
+        get: async (code) => cached.get(code),
+        set: (code, m, text) => dtcRepo.saveExplanation(db, code, m, text),
+      };
+      // The base code's own title: the failure-type byte refines a fault, it does not change it.
+      const titled = bases.map((code) => ({ code, title: describeDtc(code, { catalog, make, overrides }).description }));
+      const enricher = cachedEnricher(enrichment.enricher, cache, enrichment.logger);
+      return await enricher.explainWithin(titled, make, enrichment.timeoutMs);
+    } catch (err) {
+      enrichment.logger?.warn({ detail: err instanceof Error ? err.message : String(err) }, 'dtc enrichment skipped');
+      return new Map();
+    }
+  }
+
+  return {
+    async submit(user: AuthUser, userDeviceId: string, rawCodes: unknown): Promise<ErrorCodesResult> {
+      const vehicle = await vehicles.requireOwned(user, userDeviceId);
+      const parsed = parseDtcList(rawCodes);
+      if (!parsed.ok) throw badRequest(parsed.message);
+      if (parsed.codes.length === 0) return { errorCodes: [], clearedAt: null };
+      const make = vehicle.definition.make.name;
+      const bases = [...new Set(parsed.codes.map((c) => c.base))];
+      const overrides = await loadOverrides(bases, make);
+      const described = parsed.codes.map((c) => describeDtc(c, { catalog, make, overrides }));
+      // Stored and enriched side by side: the explanation budget is the only wait it adds.
+      const [, explanations] = await Promise.all([
+        repo.insertQuery(db, { id: newKsuid(), userDeviceId, codes: described.map(stored) }).catch((err: unknown) => {
+          // The vehicle was deleted between the access check and the insert.
+          if (isForeignKeyViolation(err)) throw notFound(DEVICE_NOT_FOUND);
+          throw err;
+        }),
+        explain(bases, make, overrides),
+      ]);
+      return {
+        errorCodes: described.map((d, i) => {
+          const explanation = explanations.get(parsed.codes[i]!.base);
+          return explanation === undefined ? d : { ...d, explanation };
+        }),
+        clearedAt: null,
+      };
+    },
+
+    async history(user: AuthUser, userDeviceId: string, limit: number, cursor?: string): Promise<Page<ErrorCodeQueryView>> {
+      await vehicles.requireOwned(user, userDeviceId);
+      if (cursor !== undefined && !(await repo.queryExists(db, userDeviceId, cursor))) {
+        throw badRequest(`cursor "${cursor}" is not an error-code query of this vehicle; pass the nextCursor of the previous page.`);
+      }
+      const rows = await repo.listQueries(db, userDeviceId, limit + 1, cursor);
+      const more = rows.length > limit;
+      const items = (more ? rows.slice(0, limit) : rows).map((r) => ({
+        id: r.id,
+        errorCodes: r.codes.map(fromStored),
+        requestedAt: r.requestedAt,
+        clearedAt: r.clearedAt,
+      }));
+      return { items, ...(more ? { nextCursor: items[items.length - 1]!.id } : {}) };
+    },
+
+    async clearLatest(user: AuthUser, userDeviceId: string): Promise<ErrorCodesResult> {
+      await vehicles.requireOwned(user, userDeviceId);
+      const latest = await repo.latestQuery(db, userDeviceId);
+      if (!latest) throw notFound('No error codes have been submitted for this vehicle yet; nothing to clear.');
+      const alreadyCleared = () => conflict('The most recent error codes of this vehicle are already cleared; submit new ones first.');
+      if (latest.clearedAt) throw alreadyCleared();
+      // Conditional update: of two concurrent clears exactly one wins, the other gets the 409.
+      const cleared = await repo.markCleared(db, latest.id);
+      if (!cleared) throw alreadyCleared();
+      return { errorCodes: cleared.codes.map(fromStored), clearedAt: cleared.clearedAt };
+    },
+  };
+}
+
+export type ErrorCodeService = ReturnType<typeof createErrorCodeService>;
+
+function stored(d: DtcDescription): repo.StoredErrorCode {
+  return { code: d.code, description: d.description, system: d.system, definedBy: d.definedBy, subsystem: d.subsystem };
+}
+
+function fromStored(c: repo.StoredErrorCode): ErrorCodeView {
+  return c as ErrorCodeView;
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    if (e.code === '23503') return true;
+  }
+  return false;
+}
