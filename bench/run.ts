@@ -125,7 +125,7 @@ function startChild(label: string, args: string[], childEnv: NodeJS.ProcessEnv, 
         resolve({ proc, url: m[1], tail, stop });
       }
     };
-    for (const stream of [proc.stdout!, proc.stderr!]) {
+    for (const stream of [proc.stdout, proc.stderr]) {
       let buf = '';
       stream.on('data', (d: Buffer) => {
         buf += d.toString();
