@@ -213,10 +213,15 @@ export const relayerAccounts = pgTable('relayer_accounts', {
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
 
-/** Recent indexed blocks, to detect a reorg (a changed hash) and rewind to the fork point. */
+/**
+ * Recent indexed blocks, to detect a reorg (a changed hash) and rewind to the fork point. The
+ * indexer writes one row per applied batch (its last block) with the batch's undo log: the
+ * rows it changed as they were before, so a rewind restores them (src/chain/indexer.ts).
+ */
 export const chainBlocks = pgTable('chain_blocks', {
   number: bigint('number', { mode: 'bigint' }).primaryKey(),
   hash: text('hash').notNull(),
+  undo: jsonb('undo').$type<unknown[]>().notNull().default([]),
 });
 
 export const manufacturers = pgTable('manufacturers', {

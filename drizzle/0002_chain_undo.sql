@@ -1,0 +1,1 @@
+ALTER TABLE "chain_blocks" ADD COLUMN "undo" jsonb DEFAULT '[]'::jsonb NOT NULL;
