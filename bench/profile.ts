@@ -1,5 +1,7 @@
 // Summarizes a V8 .cpuprofile (node --cpu-prof): where the busy (non-idle) time went, by package
 // or source file (self time), and the top functions by self and by inclusive time.
+// A time window (microseconds on the monotonic clock that process.hrtime.bigint() also reads on
+// Linux) restricts the summary to the samples taken inside it, e.g. one scenario's measured run.
 // Usage: node --import tsx bench/profile.ts <file.cpuprofile> [topN]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,8 +19,14 @@ interface ProfileNode {
 }
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+export interface ProfileWindow {
+  fromUs: number;
+  toUs: number;
 }
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
@@ -43,7 +51,7 @@ function bucket(frame: CallFrame, root: string): string {
   return u;
 }
 
-export function summarizeProfile(file: string, root: string, top = 25): string {
+export function summarizeProfile(file: string, root: string, top = 25, window?: ProfileWindow): string {
   const prof = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -55,8 +63,11 @@ export function summarizeProfile(file: string, root: string, top = 25): string {
   const buckets = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let t = prof.startTime;
   for (let i = 0; i < prof.samples.length; i++) {
     const dt = prof.timeDeltas[i] ?? 0;
+    t += dt;
+    if (window && (t < window.fromUs || t > window.toUs)) continue;
     const node = byId.get(prof.samples[i]!);
     if (!node) continue;
     total += dt;
@@ -78,6 +89,7 @@ export function summarizeProfile(file: string, root: string, top = 25): string {
     }
   }
   const busy = total - idle;
+  if (busy <= 0) return 'no busy samples in the profile' + (window ? ' inside the window' : '');
   const pct = (v: number) => `${((v / busy) * 100).toFixed(1).padStart(5)}%`;
   const list = (m: Map<string, number>, n: number) =>
     [...m.entries()]

@@ -13,7 +13,7 @@
 //   BENCH_ONLY         comma-separated scenario names (e.g. "me,health"); opt-in scenarios run only when named
 //   BENCH_MODES        comma-separated subset of "embedded,postgres"
 //   BENCH_NODE_FLAGS   extra Node flags for both the service and the baseline (same process settings)
-//   BENCH_PROFILE=1    run the service with --cpu-prof and print where its CPU time went
+//   BENCH_PROFILE=1    run the service with --cpu-prof; print, per scenario, where its CPU went while measured
 //   BENCH_JSON=<file>  also write the results as JSON
 //   BENCH_STRICT=1     exit 2 when a target is missed (default: report only)
 //   BENCH_VERBOSE=1    print wrk's own output for every measured run
@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
 import { runWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
-import { summarizeProfile } from './profile.ts';
+import { summarizeProfile, type ProfileWindow } from './profile.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -195,13 +195,17 @@ interface Row {
   problems: string[];
 }
 
-async function measure(label: string, req: WrkRequest, scratch: string): Promise<WrkResult> {
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+async function measure(label: string, req: WrkRequest, scratch: string): Promise<WrkResult & { window: ProfileWindow }> {
   process.stderr.write(`  ${label}: ${warmupSeconds ? `warm-up ${warmupSeconds} s, ` : ''}measuring ${settings.durationSeconds} s…`);
   if (warmupSeconds > 0) await runWrk(req, { ...settings, durationSeconds: warmupSeconds }, scratch);
+  const fromUs = nowUs();
   const r = await runWrk(req, settings, scratch);
+  const window = { fromUs, toUs: nowUs() };
   process.stderr.write(` ${fmtInt(r.rps)} req/s\n`);
   if (verbose) process.stderr.write(r.text.replace(/^/gm, '    ') + '\n');
-  return r;
+  return { ...r, window };
 }
 
 function wrkProblems(r: WrkResult, expectStatus: number): string[] {
@@ -314,7 +318,7 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
 
   const baselineReq: WrkRequest = { method: 'GET', url: `${baselineUrl}/`, headers: {} };
   const before = await measure('baseline (before)', baselineReq, scratch);
-  const measured: { s: Scenario; r: WrkResult; problems: string[] }[] = [];
+  const measured: { s: Scenario; r: WrkResult & { window: ProfileWindow }; problems: string[] }[] = [];
   for (const s of selected) {
     await s.setup?.(ctx);
     const p = typeof s.path === 'function' ? s.path(ctx) : s.path;
@@ -368,7 +372,10 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
     const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
     if (files.length) {
       const file = path.join(profileDir, files[0]!);
-      process.stdout.write(`\n[${mode}] service CPU profile: ${file}\n${summarizeProfile(file, ROOT)}\n`);
+      process.stdout.write(`\n[${mode}] service CPU profile: ${file}\n`);
+      for (const { s, r } of measured) {
+        process.stdout.write(`\n[${mode}] ${s.name}: the service's CPU during the measured ${settings.durationSeconds} s\n${summarizeProfile(file, ROOT, 30, r.window)}\n`);
+      }
     } else notes.push(`no CPU profile was written to ${profileDir}`);
   }
   return { rows, notes };
