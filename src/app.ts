@@ -13,7 +13,7 @@ import { errorsPlugin } from './http/plugins/errors.ts';
 import { securityPlugin } from './http/plugins/security.ts';
 import { metricsPlugin } from './http/plugins/metrics.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
-import { authenticate } from './http/plugins/auth.ts';
+import { withAuth } from './http/plugins/auth.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
@@ -55,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  // JSON only: a text/plain body (fetch's default for a string) gets a clear 415, not "body must be object".
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null as unknown as AuthUser);
   await app.register(errorsPlugin);
   await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
@@ -62,14 +64,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
     exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    // @fastify/cors allows only GET,HEAD,POST by default; browsers must be able to DELETE/PUT/PATCH.
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     maxAge: 600,
   });
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
-    // After authentication, so a user is limited as a user and anonymous callers per IP.
-    hook: 'preHandler',
+    // A route-level onRequest hook runs after the auth scope's onRequest hook, so a user is
+    // limited as a user, and anonymous callers (bad tokens included, see withAuth) per IP.
+    hook: 'onRequest',
     enableDraftSpec: true,
     keyGenerator: (req) => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`),
     allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
@@ -84,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Everything registered in this scope needs a valid bearer token.
   await app.register(async (user) => {
-    user.addHook('onRequest', authenticate(deps.verifier));
+    withAuth(user, deps.verifier);
     await user.register(vehicleRoutes, { vehicles });
     const errorCodes = createErrorCodeService({
       db: database.db,

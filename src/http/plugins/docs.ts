@@ -8,6 +8,11 @@ export const DOCS_PREFIX = '/v1/swagger';
 
 export const docsPlugin = fp(async (app: FastifyInstance, opts: { publicBaseUrl: string; version: string }) => {
   await app.register(swagger, {
+    // Shared schemas keep their $id as the component name (`Error`, not `def-0`), so generated
+    // clients get readable type names.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
