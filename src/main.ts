@@ -7,6 +7,9 @@ import { startService, openConfiguredDatabase } from './runtime.ts';
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { parseAddress } from './domain/address.ts';
 import { DataDirLockedError } from './db/data-dir-lock.ts';
+import { blobStoreFrom, documentReconcileDeps } from './runtime.ts';
+import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
+import { runDtcImport } from './cli/dtc-import.ts';
 
 function configOrExit(): Config {
   const r = loadConfig(process.env);
@@ -113,6 +116,69 @@ program
     }
     const issuer = await loadDevIssuer(config.dataDir);
     process.stdout.write((await issuer.issue({ sub: opts.sub, address, ttlSeconds: opts.ttl })) + '\n');
+  });
+
+program
+  .command('dtc')
+  .description('Diagnostic trouble code titles')
+  .command('import <file>')
+  .description('Import DTC titles from a TSV (code<TAB>make<TAB>description, empty make = every make); they override the bundled titles')
+  .option('--replace', 'delete previously imported titles first, so the file becomes the whole set')
+  .action(async (file: string, opts: { replace?: boolean }) => {
+    const config = configOrExit();
+    const code = await runDtcImport(file, opts, {
+      stderr: process.stderr,
+      open: async () => {
+        const { database, lock } = await openConfiguredDatabase(config);
+        const close = async () => {
+          await database.close();
+          lock?.release();
+        };
+        try {
+          // As `serve` does: an embedded data directory is migrated on first use.
+          if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+        } catch (e) {
+          await close();
+          throw e;
+        }
+        return { database, close };
+      },
+    });
+    process.exitCode = code;
+  });
+
+program
+  .command('documents')
+  .description('Documents (glovebox) maintenance')
+  .command('reconcile')
+  .description('Finish interrupted deletions and remove blobs no document points to (the server also does this periodically)')
+  .option('--grace <duration>', 'leave blobs younger than this alone (uploads in flight), e.g. 30m, 1h', parseTtl)
+  .action(async (opts: { grace?: number }) => {
+    const config = configOrExit();
+    const code = await runDocumentsReconcile(
+      { graceMs: opts.grace === undefined ? undefined : opts.grace * 1000 },
+      {
+        stderr: process.stderr,
+        open: async () => {
+          const { database, lock } = await openConfiguredDatabase(config);
+          const store = blobStoreFrom(config);
+          const close = async () => {
+            await store.close();
+            await database.close();
+            lock?.release();
+          };
+          try {
+            if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+          } catch (e) {
+            await close();
+            throw e;
+          }
+          const where = store.driver === 's3' ? `S3 bucket ${config.s3.bucket}` : `${config.dataDir}/blobs`;
+          return { deps: documentReconcileDeps(config, database, store), describe: `${database.kind} database, blobs in ${where}`, close };
+        },
+      },
+    );
+    process.exitCode = code;
   });
 
 await program.parseAsync(process.argv);
