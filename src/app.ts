@@ -17,6 +17,9 @@ import { withAuth } from './http/plugins/auth.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
+import { documentRoutes } from './http/routes/documents.ts';
+import { createDocumentService } from './services/documents.ts';
+import type { BlobStore } from './storage/blob-store.ts';
 import { errorCodeRoutes } from './http/routes/error-codes.ts';
 import { createErrorCodeService } from './services/error-codes.ts';
 import { createDtcCatalog } from './domain/dtc/index.ts';
@@ -27,6 +30,8 @@ export interface AppDeps {
   database: Database;
   catalog: DefinitionCatalog;
   verifier: TokenVerifier;
+  /** Document bytes (fs under DATA_DIR, or S3). */
+  blobStore: BlobStore;
   /** Extra readiness checks (blob store, chain) beside the database. */
   readiness?: Record<string, ReadinessCheck>;
   /** A pino logger; omit for silence (tests). */
@@ -63,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin);
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-    exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'content-range', 'accept-ranges', 'x-next-cursor', 'link', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
     // @fastify/cors allows only GET,HEAD,POST by default; browsers must be able to DELETE/PUT/PATCH.
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     maxAge: 600,
@@ -91,6 +96,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (user) => {
     withAuth(user, deps.verifier);
     await user.register(vehicleRoutes, { vehicles });
+    const documents = createDocumentService({
+      db: database.db,
+      store: deps.blobStore,
+      vehicles,
+      publicBaseUrl: config.publicBaseUrl,
+      maxBytes: config.documents.maxBytes,
+      quotaBytes: config.documents.quotaBytes,
+      downloadRedirect: config.documents.downloadRedirect,
+      log: app.log,
+      now: deps.now,
+    });
+    await user.register(documentRoutes, { documents, maxBytes: config.documents.maxBytes });
     const errorCodes = createErrorCodeService({
       db: database.db,
       vehicles,

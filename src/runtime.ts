@@ -9,6 +9,10 @@ import { lockDataDir, type DataDirLock } from './db/data-dir-lock.ts';
 import { createDefinitionCatalog, type DefinitionCatalog } from './definitions/catalog.ts';
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { createTokenVerifier, devIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier.ts';
+import type { BlobStore } from './storage/blob-store.ts';
+import { blobDirOf, createBlobStore } from './storage/factory.ts';
+import { sweepFsTempFiles } from './storage/fs-blob-store.ts';
+import { startPeriodicReconciler, type ReconcileDeps } from './services/document-reconciler.ts';
 import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
 
 export interface Service {
@@ -52,6 +56,21 @@ export function dtcEnricherFrom(config: Config, logger?: EnrichLogger): DtcEnric
   return createDtcEnricher({ url: enrichUrl, apiKey: enrichKey, model: enrichModel, timeoutMs: enrichTimeoutMs, logger });
 }
 
+/** S3 when S3_BUCKET is set (standard AWS credential chain), else `DATA_DIR/blobs`. */
+export function blobStoreFrom(config: Config): BlobStore {
+  return createBlobStore({ dataDir: config.dataDir, s3Bucket: config.s3.bucket, s3Region: config.s3.region, s3Endpoint: config.s3.endpoint });
+}
+
+/** What the document reconciler needs, for the CLI and the periodic in-process run alike. */
+export function documentReconcileDeps(config: Config, database: Database, store: BlobStore): ReconcileDeps {
+  return {
+    db: database.db,
+    store,
+    // Only the fs driver leaves temp files behind; S3 aborts failed multipart uploads itself.
+    ...(store.driver === 'fs' ? { sweepTempFiles: (olderThan: Date) => sweepFsTempFiles(blobDirOf(config.dataDir), olderThan) } : {}),
+  };
+}
+
 export async function startService(config: Config, logger: any): Promise<Service> {
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async () => {
@@ -67,9 +86,18 @@ export async function startService(config: Config, logger: any): Promise<Service
     await catalog.ready();
     const verifier = createTokenVerifier(await trustedIssuers(config));
     const dtcEnricher = dtcEnricherFrom(config, logger);
-    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher });
+    const blobStore = blobStoreFrom(config);
+    cleanups.push(() => blobStore.close());
+    const readiness = { blobStore: () => blobStore.ping() };
+    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness });
     cleanups.push(() => app.close());
     await app.listen({ port: config.port, host: config.host });
+    const reconciler = startPeriodicReconciler({
+      ...documentReconcileDeps(config, database, blobStore),
+      intervalMs: config.documents.reconcileIntervalMs,
+      log: logger,
+    });
+    cleanups.push(() => reconciler.stop());
     return { app, database, close };
   } catch (e) {
     await close();

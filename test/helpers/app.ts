@@ -7,6 +7,11 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createTokenVerifier } from '../../src/auth/verifier.ts';
 import { createDefinitionCatalog, type DefinitionCatalog } from '../../src/definitions/catalog.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BlobStore } from '../../src/storage/blob-store.ts';
+import { createFsBlobStore } from '../../src/storage/fs-blob-store.ts';
 
 export const TEST_ISSUER = 'https://issuer.test';
 export const TEST_AUDIENCE = 'devices-api-test';
@@ -47,6 +52,8 @@ export interface TestApp {
   catalog: DefinitionCatalog;
   issuer: TestIssuer;
   config: Config;
+  /** The app's blob store: `deps.blobStore`, or by default an fs store in a temp dir removed on close. */
+  blobStore: BlobStore;
   /** A bearer token for `sub` (optionally with an address). */
   token(sub: string, address?: string): Promise<string>;
   /** fetch against the app with an optional token and JSON body; returns status, parsed JSON and headers. */
@@ -66,7 +73,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const catalog = opts.catalog ?? (await createDefinitionCatalog());
   const issuer = await createTestIssuer();
   const verifier = createTokenVerifier([{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, key: issuer.publicKey }]);
-  const app = await buildApp({ config, database, catalog, verifier, ...opts.deps });
+  const blobDir = opts.deps?.blobStore ? undefined : mkdtempSync(join(tmpdir(), 'devices-api-test-blobs-'));
+  const blobStore = opts.deps?.blobStore ?? createFsBlobStore({ root: blobDir! });
+  const app = await buildApp({ config, database, catalog, verifier, ...opts.deps, blobStore });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -77,6 +86,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     catalog,
     issuer,
     config,
+    blobStore,
     token: (sub, address) => issuer.token(sub, { address }),
     request: async (method, path, o = {}) => {
       const headers: Record<string, string> = { ...o.headers };
@@ -100,6 +110,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       await app.close();
       if (!opts.catalog) await catalog.close();
       await database.destroy();
+      if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     },
   };
 }

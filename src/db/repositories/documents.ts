@@ -1,0 +1,88 @@
+// Queries over document metadata. Only 'ready' rows are ever shown to users; 'deleting' rows are
+// hidden while their blob is removed and finished by the reconciler if that removal is cut short.
+import { and, desc, eq, inArray, lt, or, sql, sum } from 'drizzle-orm';
+import type { Db, Tx } from '../engine.ts';
+import { documents } from '../schema.ts';
+import type { DocumentCursor } from '../../domain/documents.ts';
+
+export type DocumentRow = typeof documents.$inferSelect;
+export type NewDocumentRow = typeof documents.$inferInsert;
+
+const visible = (userId: string) => and(eq(documents.userId, userId), eq(documents.state, 'ready'));
+
+export async function insertDocument(db: Db | Tx, row: NewDocumentRow): Promise<DocumentRow> {
+  const [inserted] = await db.insert(documents).values(row).returning();
+  return inserted!;
+}
+
+export async function findVisible(db: Db, userId: string, id: string): Promise<DocumentRow | undefined> {
+  const rows = await db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.id, id), visible(userId)))
+    .limit(1);
+  return rows[0];
+}
+
+/** Newest first by (createdAt, id); `after` continues strictly past that position. */
+export async function listVisible(
+  db: Db,
+  userId: string,
+  opts: { userDeviceId?: string | undefined; limit: number; after?: DocumentCursor | undefined },
+): Promise<DocumentRow[]> {
+  const conds = [visible(userId)];
+  if (opts.userDeviceId) conds.push(eq(documents.userDeviceId, opts.userDeviceId));
+  if (opts.after) {
+    const at = new Date(opts.after.createdAtMs);
+    conds.push(or(lt(documents.createdAt, at), and(eq(documents.createdAt, at), lt(documents.id, opts.after.id))));
+  }
+  return db
+    .select()
+    .from(documents)
+    .where(and(...conds))
+    .orderBy(desc(documents.createdAt), desc(documents.id))
+    .limit(opts.limit);
+}
+
+/**
+ * Serialises quota checks for one user until the transaction ends, so two concurrent uploads
+ * cannot both fit under the quota the other one fills.
+ */
+export async function lockUserDocuments(tx: Tx, userId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`documents:${userId}`}, 0))`);
+}
+
+/** Bytes the user's documents hold, including ones still being deleted (their blobs still exist). */
+export async function usedBytes(db: Db | Tx, userId: string): Promise<number> {
+  const [row] = await db.select({ total: sum(documents.size) }).from(documents).where(eq(documents.userId, userId));
+  return Number(row?.total ?? 0);
+}
+
+/** Hides a ready document from its owner; returns it, or undefined if not theirs or already going. */
+export async function markDeleting(db: Db, userId: string, id: string): Promise<DocumentRow | undefined> {
+  const [row] = await db
+    .update(documents)
+    .set({ state: 'deleting' })
+    .where(and(eq(documents.id, id), visible(userId)))
+    .returning();
+  return row;
+}
+
+export async function deleteDocumentRow(db: Db, id: string): Promise<void> {
+  await db.delete(documents).where(eq(documents.id, id));
+}
+
+/** Rows whose deletion was started but not finished (the process stopped in between). */
+export async function listDeleting(db: Db, limit: number): Promise<DocumentRow[]> {
+  return db.select().from(documents).where(eq(documents.state, 'deleting')).orderBy(documents.id).limit(limit);
+}
+
+/** Which of `keys` a row (in any state) still points to. */
+export async function knownBlobKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db
+    .select({ key: documents.blobKey })
+    .from(documents)
+    .where(inArray(documents.blobKey, [...keys]));
+  return new Set(rows.map((r) => r.key));
+}
