@@ -1,0 +1,500 @@
+// The relayer: the outbox worker that turns meta_transaction_requests rows into transactions from
+// the relayer account and follows them to Confirmed or Failed.
+//
+// One tick is four passes, each a batch; every step's result is committed before the next step
+// starts, so a process killed anywhere resumes from the database alone:
+//
+//  1. prepare   Unsubmitted, no nonce → simulate (eth_estimateGas from the relayer, outside any DB
+//               transaction). A revert → Failed with the decoded reason; nothing is sent. Otherwise
+//               one short DB transaction gives the batch consecutive nonces (relayer_accounts row
+//               lock) and records gas and fees.
+//  2. sign      nonce, no signedTx → sign locally, store signedTx and hash = keccak(signedTx) once
+//               (compare-and-set: a row's signed bytes never change afterwards, so there is only
+//               ever one transaction per request).
+//  3. send      signedTx, still Unsubmitted → eth_sendRawTransaction in nonce order → Submitted.
+//               A crash before the status update re-sends the same bytes: "already known" or
+//               "nonce too low" with our hash found on chain both count as sent.
+//  4. track     Submitted/Mined → receipt → Mined → Confirmed at `confirmations` depth; a reverted
+//               receipt → Failed with the reason from replaying the call; a receipt that vanished
+//               (reorg) → back to Submitted; a Submitted transaction the node has forgotten is
+//               re-broadcast (same bytes).
+//
+// Nonces. A request's nonce is only ever released in two provable cases:
+//  - the node says "nonce too low" and does not know our hash: another transaction spent the nonce,
+//    so our call cannot run with it. The request goes back to step 1 (re-simulated, new nonce).
+//  - the node keeps refusing our bytes (`maxBroadcastAttempts` refusals, e.g. fee cap below the base
+//    fee for a long time, or a gas limit above the block's): the request fails with the node's words
+//    and, in the same DB transaction, a zero-value self-transfer row takes over the nonce so the
+//    requests after it are not stuck behind a gap. (This assumes one RPC endpoint: it refused the
+//    bytes, so it holds no copy that could still be mined.)
+// Lack of gas money, or another pending transaction holding the nonce, keeps requests queued with
+// an error log; nothing is failed for it. Fee bumping of a Submitted transaction stuck in a
+// mempool is not done (the row keeps one hash); on the embedded chain it never happens.
+//
+// Replicas: writes are compare-and-set on the state read, and nonce allocation holds the account
+// row lock, so each request gets one nonce and one signed transaction even when replicas race;
+// they may duplicate read-only RPC work (simulation, receipt look-ups), never a send of different
+// bytes. RPC unavailable: the tick stops at the first transport failure, rows stay as they are,
+// and the loop backs off.
+import type { Hex } from 'viem';
+import { hexToBigInt, keccak256, toHex } from 'viem';
+import { Counter, type Registry } from 'prom-client';
+import type { Database } from '../db/engine.ts';
+import type { ChainContext } from './context.ts';
+import type { MetaTxRow } from './outbox.ts';
+import { createRelayerStore, NONCE_FILLER_KIND, type Fees } from './relayer-store.ts';
+import {
+  ChainUnavailableError,
+  isExecutionRevert,
+  isRpcUnavailable,
+  revertContextFor,
+  revertReasonOf,
+  shortMessage,
+} from './errors.ts';
+import { classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, type TxStatus } from '../domain/relay-state.ts';
+
+export interface RelayerLogger {
+  debug?(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Points between steps, for crash tests (a hook may kill the process there). */
+export type RelayerStep = 'signed' | 'broadcast';
+
+export interface RelayerOptions {
+  database: Database;
+  chain: ChainContext;
+  logger?: RelayerLogger;
+  /** Sleep between ticks that changed nothing (default 500 ms). */
+  pollIntervalMs?: number;
+  /** Rows per pass (default 100). */
+  batchSize?: number;
+  /** Longest back-off while the RPC or the database is down (default 30 s). */
+  maxBackoffMs?: number;
+  /** Refusals of the same signed bytes before the request fails and its nonce is refilled (default 10). */
+  maxBroadcastAttempts?: number;
+  /** RPC calls in flight at once while simulating or tracking (default 16). */
+  rpcConcurrency?: number;
+  /** Called once per request that reached Confirmed or Failed, after the commit. */
+  onSettled?: (row: MetaTxRow) => void | Promise<void>;
+  /** Registers `relayer_transactions_total{status}` on this registry. */
+  metrics?: Registry;
+  /** Test seam: runs after a step's effects are durable (signed: stored; broadcast: sent, not yet recorded). */
+  afterStep?: (step: RelayerStep, ids: string[]) => void | Promise<void>;
+}
+
+export interface Relayer {
+  /** Runs ticks in the background until stop(). */
+  start(): void;
+  /** Finishes the current tick and stops. */
+  stop(): Promise<void>;
+  /** One pass over every step; resolves to the number of requests whose state changed. */
+  tick(): Promise<number>;
+  /** Ends the current sleep early (e.g. right after a request was enqueued). */
+  wake(): void;
+}
+
+const NOOP_LOGGER: RelayerLogger = { info() {}, warn() {}, error() {} };
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+type Simulation = { id: string; ok: true; gasLimit: bigint } | { id: string; ok: false; reason: string } | { id: string; ok: 'skip' };
+
+export function createRelayer(o: RelayerOptions): Relayer {
+  const { chain } = o;
+  const pc = chain.publicClient;
+  const log = o.logger ?? NOOP_LOGGER;
+  const batchSize = o.batchSize ?? 100;
+  const pollIntervalMs = o.pollIntervalMs ?? 500;
+  const maxBackoffMs = o.maxBackoffMs ?? 30_000;
+  const maxBroadcastAttempts = o.maxBroadcastAttempts ?? 10;
+  const concurrency = o.rpcConcurrency ?? 16;
+  const from = chain.relayerAddress;
+  const store = createRelayerStore(o.database, from);
+  const revertCtx = revertContextFor(chain.deployment);
+  const account = chain.relayer.account;
+  if (!('signTransaction' in account) || typeof account.signTransaction !== 'function') {
+    throw new Error('relayer: the relayer account must sign transactions itself (a local or KMS-backed account)');
+  }
+  const signTransaction = account.signTransaction.bind(account);
+
+  const counter = o.metrics
+    ? ((o.metrics.getSingleMetric('relayer_transactions_total') as Counter<'status'> | undefined) ??
+      new Counter({ name: 'relayer_transactions_total', help: 'Transaction requests reaching each status', labelNames: ['status'] as const, registers: [o.metrics] }))
+    : undefined;
+
+  const counted = (status: TxStatus, n = 1) => {
+    if (n > 0) counter?.inc({ status }, n);
+  };
+
+  async function settled(row: MetaTxRow): Promise<void> {
+    counted(row.status as TxStatus);
+    if (row.kind === NONCE_FILLER_KIND) return;
+    log.info({ requestId: row.id, kind: row.kind, status: row.status, hash: row.hash, failureReason: row.failureReason ?? undefined }, 'transaction request settled');
+    if (!o.onSettled) return;
+    try {
+      await o.onSettled(row);
+    } catch (err) {
+      // The chain and the indexer remain the source of truth; a failed notification is only logged.
+      log.error({ err, requestId: row.id }, 'onSettled hook failed');
+    }
+  }
+
+  /** RPC failures that mean "down" abort the tick; everything else is the caller's to classify. */
+  async function rpc<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (isRpcUnavailable(err)) throw new ChainUnavailableError(`chain RPC unavailable (${what}): ${shortMessage(err)}`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Fees from the pending block (the base fee the next block will charge), else the latest. */
+  async function currentFees(): Promise<Fees> {
+    const block = await rpc('getBlock', () =>
+      pc.getBlock({ blockTag: 'pending' }).catch((err: unknown) => {
+        if (isRpcUnavailable(err)) throw err;
+        return pc.getBlock({ blockTag: 'latest' });
+      }),
+    );
+    if (block.baseFeePerGas === null) throw new Error('relayer: the chain has no EIP-1559 base fee; only EIP-1559 chains are supported');
+    const base = block.baseFeePerGas;
+    const priority = await rpc('eth_maxPriorityFeePerGas', () =>
+      pc.request({ method: 'eth_maxPriorityFeePerGas' }).then(hexToBigInt, async (err: unknown) => {
+        // Nodes without the method: the tip is what the legacy gas price adds over the base fee.
+        if (isRpcUnavailable(err)) throw err;
+        const gasPrice = await pc.getGasPrice();
+        return gasPrice > base ? gasPrice - base : 0n;
+      }),
+    );
+    return { maxFeePerGas: feeCap(base, priority), maxPriorityFeePerGas: priority };
+  }
+
+  async function txKnown(hash: Hex): Promise<boolean> {
+    return rpc('getTransaction', () =>
+      pc.getTransaction({ hash }).then(
+        () => true,
+        (err: unknown) => {
+          if (isRpcUnavailable(err)) throw err;
+          return false;
+        },
+      ),
+    );
+  }
+
+  async function sendRaw(signedTx: Hex): Promise<void> {
+    await rpc('sendRawTransaction', () => pc.sendRawTransaction({ serializedTransaction: signedTx }));
+  }
+
+  // ── 1. prepare ────────────────────────────────────────────────────────────────────────────────
+
+  async function simulate(row: MetaTxRow): Promise<Simulation> {
+    const call = { from, to: row.toAddress as Hex, data: row.data as Hex };
+    try {
+      const estimate = await rpc('eth_estimateGas', () => pc.request({ method: 'eth_estimateGas', params: [call] }));
+      return { id: row.id, ok: true, gasLimit: gasWithMargin(hexToBigInt(estimate)) };
+    } catch (err) {
+      if (err instanceof ChainUnavailableError) throw err;
+      if (!isExecutionRevert(err)) {
+        log.warn({ err: shortMessage(err), requestId: row.id }, 'simulation failed without a revert; will retry');
+        return { id: row.id, ok: 'skip' };
+      }
+      // Some nodes leave the revert data out of eth_estimateGas errors; eth_call carries it.
+      let reason = revertReasonOf(err, revertCtx);
+      if (!reason || reason.startsWith('Transaction reverted without')) {
+        try {
+          await rpc('eth_call', () => pc.request({ method: 'eth_call', params: [call, 'latest'] }));
+        } catch (callErr) {
+          if (callErr instanceof ChainUnavailableError) throw callErr;
+          reason = revertReasonOf(callErr, revertCtx) ?? reason;
+        }
+      }
+      return { id: row.id, ok: false, reason: reason ?? 'Transaction reverted without a reason.' };
+    }
+  }
+
+  async function preparePass(): Promise<number> {
+    const rows = await store.awaitingPreparation(batchSize);
+    if (rows.length === 0) return 0;
+    const [fees, pendingNonce, sims] = await Promise.all([
+      currentFees(),
+      rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'pending' })),
+      mapLimit(rows, concurrency, simulate),
+    ]);
+    let changed = 0;
+    for (const sim of sims) {
+      if (sim.ok !== false) continue;
+      const failed = await store.failUnprepared(sim.id, sim.reason);
+      if (failed) {
+        changed++;
+        await settled(failed);
+      }
+    }
+    const ok = sims.flatMap((s) => (s.ok === true ? [{ id: s.id, gasLimit: s.gasLimit }] : []));
+    const assigned = await store.assignNonces(ok, fees, BigInt(pendingNonce));
+    if (assigned.length) log.debug?.({ count: assigned.length, first: String(assigned[0]!.nonce) }, 'nonces assigned');
+    return changed + assigned.length;
+  }
+
+  // ── 2. sign ───────────────────────────────────────────────────────────────────────────────────
+
+  async function signPass(): Promise<number> {
+    const rows = await store.awaitingSignature(batchSize);
+    if (rows.length === 0) return 0;
+    const signed = await Promise.all(
+      rows.map(async (row) => {
+        const signedTx = await signTransaction({
+          type: 'eip1559',
+          chainId: chain.chainId,
+          to: row.toAddress as Hex,
+          data: row.data as Hex,
+          value: 0n,
+          nonce: Number(row.nonce),
+          gas: row.gasLimit!,
+          maxFeePerGas: row.maxFeePerGas!,
+          maxPriorityFeePerGas: row.maxPriorityFeePerGas!,
+        });
+        return { id: row.id, nonce: row.nonce!, signedTx, hash: keccak256(signedTx) };
+      }),
+    );
+    const stored = await store.storeSigned(signed);
+    await o.afterStep?.('signed', signed.map((s) => s.id));
+    return stored;
+  }
+
+  // ── 3. send ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Our nonce was spent by a transaction that is not ours. */
+  async function nonceTaken(row: MetaTxRow): Promise<number> {
+    if (row.kind === NONCE_FILLER_KIND) {
+      // A filler only exists to spend the nonce; something else did.
+      const done = await store.transition(row, 'Failed', { failureReason: `Nonce ${row.nonce} was spent by another transaction.` });
+      if (done) counted('Failed');
+      return done ? 1 : 0;
+    }
+    if (await store.resetForRepreparation(row.id, row.hash!)) {
+      log.warn({ requestId: row.id, nonce: String(row.nonce), hash: row.hash }, 'nonce spent by another transaction; the request will be simulated again with a new nonce');
+      return 1;
+    }
+    return 0;
+  }
+
+  async function sendPass(): Promise<number> {
+    const rows = await store.awaitingBroadcast(batchSize);
+    if (rows.length === 0) return 0;
+    const sent: string[] = [];
+    let changed = 0;
+    let down: ChainUnavailableError | undefined;
+    // In nonce order, one at a time: a node never sees a nonce before the one under it.
+    for (const row of rows) {
+      try {
+        await sendRaw(row.signedTx as Hex);
+        sent.push(row.id);
+        continue;
+      } catch (err) {
+        if (err instanceof ChainUnavailableError) {
+          down = err;
+          break;
+        }
+        const message = shortMessage(err);
+        const kind = classifyBroadcastRejection(message);
+        const ctx = { requestId: row.id, nonce: String(row.nonce), hash: row.hash, rpc: message };
+        if (kind === 'known') sent.push(row.id);
+        else if (kind === 'nonceTooLow') {
+          if (await txKnown(row.hash as Hex)) sent.push(row.id);
+          else changed += await nonceTaken(row);
+        } else if (kind === 'insufficientFunds') log.error(ctx, 'relayer account cannot pay for gas; requests stay queued until it is funded');
+        else if (kind === 'conflict') log.warn(ctx, 'another pending transaction holds this nonce; waiting');
+        else {
+          const attempts = (await store.recordRefusal(row.id, row.hash!)) ?? 0;
+          log.warn({ ...ctx, attempts }, 'node refused the transaction');
+          if (attempts >= maxBroadcastAttempts) {
+            const failed = await store.failAndFillNonce(row, `The chain node refused the transaction: ${message}`, await currentFees());
+            if (failed) {
+              changed++;
+              await settled(failed);
+            }
+          }
+        }
+      }
+    }
+    await o.afterStep?.('broadcast', sent);
+    const submitted = await store.markSubmitted(sent);
+    counted('Submitted', submitted);
+    if (down) throw down;
+    return changed + submitted;
+  }
+
+  // ── 4. track ──────────────────────────────────────────────────────────────────────────────────
+
+  async function receiptOf(hash: Hex) {
+    return rpc('getTransactionReceipt', () =>
+      pc.getTransactionReceipt({ hash }).catch((err: unknown) => {
+        if (isRpcUnavailable(err)) throw err;
+        if (err instanceof Error && err.name === 'TransactionReceiptNotFoundError') return null;
+        throw err;
+      }),
+    );
+  }
+
+  /** Why a mined transaction reverted: replay the call just before its block, then at it. */
+  async function revertReasonOfMined(row: MetaTxRow, blockNumber: bigint, gasUsed: bigint): Promise<string> {
+    const call = { from, to: row.toAddress as Hex, data: row.data as Hex, gas: toHex(row.gasLimit!) };
+    for (const at of [blockNumber - 1n, blockNumber]) {
+      try {
+        await rpc('eth_call', () => pc.request({ method: 'eth_call', params: [call, toHex(at)] }));
+      } catch (err) {
+        if (err instanceof ChainUnavailableError) throw err;
+        const reason = revertReasonOf(err, revertCtx);
+        if (reason) return reason;
+      }
+    }
+    return row.gasLimit !== null && gasUsed >= row.gasLimit ? 'Transaction ran out of gas.' : 'Transaction reverted without a reason.';
+  }
+
+  /** A Submitted transaction without a receipt: make sure the node still has it. */
+  async function keepBroadcast(row: MetaTxRow): Promise<number> {
+    const hash = row.hash as Hex;
+    if (await txKnown(hash)) return 0;
+    try {
+      await sendRaw(row.signedTx as Hex);
+      log.info({ requestId: row.id, hash }, 're-broadcast a transaction the node had dropped');
+      return 0;
+    } catch (err) {
+      if (err instanceof ChainUnavailableError) throw err;
+      const message = shortMessage(err);
+      const kind = classifyBroadcastRejection(message);
+      if (kind === 'known') return 0;
+      if (kind === 'nonceTooLow') {
+        // Mined between the two look-ups, or spent by someone else.
+        if ((await txKnown(hash)) || (await receiptOf(hash))) return 0;
+        return nonceTaken(row);
+      }
+      log.warn({ requestId: row.id, hash, rpc: message }, 'could not re-broadcast a dropped transaction');
+      return 0;
+    }
+  }
+
+  async function track(row: MetaTxRow, head: bigint): Promise<number> {
+    const receipt = await receiptOf(row.hash as Hex);
+    const next = trackedStatus(receipt && { status: receipt.status, blockNumber: receipt.blockNumber }, head, chain.confirmations);
+    if (next === 'Submitted' || !receipt) {
+      if (row.status === 'Mined') {
+        // Its block was reorganised away: watch it again from Submitted.
+        const back = await store.transition(row, 'Submitted', { blockHash: null, blockNumber: null });
+        if (back) log.warn({ requestId: row.id, hash: row.hash }, 'transaction left the chain (reorg); watching it again');
+        return back ? 1 : 0;
+      }
+      return keepBroadcast(row);
+    }
+    const block = { blockHash: receipt.blockHash, blockNumber: receipt.blockNumber };
+    if (next === 'Mined') {
+      if (row.status === 'Mined' && row.blockHash === receipt.blockHash) return 0;
+      const moved = await store.transition(row, 'Mined', block);
+      if (moved && row.status !== 'Mined') counted('Mined');
+      return moved ? 1 : 0;
+    }
+    if (next === 'Confirmed') {
+      if (row.status === 'Submitted') counted('Mined');
+      const done = await store.transition(row, 'Confirmed', block);
+      if (done) await settled(done);
+      return done ? 1 : 0;
+    }
+    const failureReason = await revertReasonOfMined(row, receipt.blockNumber, receipt.gasUsed);
+    const failed = await store.transition(row, 'Failed', { ...block, failureReason });
+    if (failed) await settled(failed);
+    return failed ? 1 : 0;
+  }
+
+  async function trackPass(): Promise<number> {
+    const rows = await store.inFlight(batchSize * 4);
+    if (rows.length === 0) return 0;
+    const head = await rpc('getBlockNumber', () => pc.getBlockNumber({ cacheTime: 0 }));
+    const changes = await mapLimit(rows, concurrency, (row) => track(row, head));
+    return changes.reduce((a, b) => a + b, 0);
+  }
+
+  // ── loop ──────────────────────────────────────────────────────────────────────────────────────
+
+  async function tick(): Promise<number> {
+    let changed = await preparePass();
+    changed += await signPass();
+    changed += await sendPass();
+    changed += await trackPass();
+    return changed;
+  }
+
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let wakeUp: (() => void) | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function loop(): Promise<void> {
+    let backoff = pollIntervalMs;
+    let down = false;
+    while (!stopping) {
+      let changed = 0;
+      try {
+        changed = await tick();
+        if (down) log.info({}, 'relayer: chain RPC and database reachable again');
+        down = false;
+        backoff = pollIntervalMs;
+      } catch (err) {
+        // Logged once per outage, not once per retry.
+        if (!down) {
+          if (isRpcUnavailable(err)) log.warn({ err: shortMessage(err) }, 'relayer: chain RPC unavailable; requests stay queued');
+          else log.error({ err }, 'relayer: tick failed; retrying with back-off');
+        }
+        down = true;
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+      }
+      if (stopping) break;
+      if (changed > 0 && !down) continue;
+      await sleep(down ? backoff : pollIntervalMs);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      stopping = false;
+      running = loop().finally(() => {
+        running = undefined;
+      });
+    },
+    async stop() {
+      stopping = true;
+      wakeUp?.();
+      await running;
+    },
+    tick,
+    wake() {
+      wakeUp?.();
+    },
+  };
+}

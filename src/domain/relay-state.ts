@@ -1,0 +1,76 @@
+// The transaction request state machine and the relayer's reading of what a node tells it.
+// Pure: no I/O, so the rules can be read (and tested) in one place.
+//
+//   Unsubmitted ──broadcast──▶ Submitted ──receipt──▶ Mined ──depth──▶ Confirmed
+//        ▲                        │  ▲                  │
+//        └── nonce taken by ──────┘  └──── receipt gone (reorg) ┘
+//            another transaction
+//   Failed is reachable from every non-final state.
+
+export const TX_STATUSES = ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed', 'Failed'] as const;
+export type TxStatus = (typeof TX_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly TxStatus[] = ['Confirmed', 'Failed'];
+
+/** For each target status, the statuses a request may move to it from. */
+export const TRANSITIONS_TO: Readonly<Record<TxStatus, readonly TxStatus[]>> = {
+  // Back to Unsubmitted only when the nonce was provably consumed by another transaction.
+  Unsubmitted: ['Submitted'],
+  Submitted: ['Unsubmitted', 'Mined'],
+  Mined: ['Submitted', 'Mined'],
+  Confirmed: ['Submitted', 'Mined'],
+  Failed: ['Unsubmitted', 'Submitted', 'Mined'],
+};
+
+export function canTransition(from: TxStatus, to: TxStatus): boolean {
+  return TRANSITIONS_TO[to].includes(from);
+}
+
+export interface ReceiptView {
+  status: 'success' | 'reverted';
+  blockNumber: bigint;
+}
+
+/**
+ * Status of a broadcast transaction given its receipt (null: not in a block) and the chain head.
+ * A block's own inclusion counts as one confirmation, so `confirmations` 1 means "mined".
+ * A reverted receipt fails at once: the nonce is spent and retrying the same call cannot help.
+ */
+export function trackedStatus(receipt: ReceiptView | null, head: bigint, confirmations: number): 'Submitted' | 'Mined' | 'Confirmed' | 'Failed' {
+  if (!receipt) return 'Submitted';
+  if (receipt.status === 'reverted') return 'Failed';
+  const depth = head - receipt.blockNumber + 1n;
+  return depth >= BigInt(Math.max(1, confirmations)) ? 'Confirmed' : 'Mined';
+}
+
+/**
+ * What a node's rejection of eth_sendRawTransaction means. Clients word these differently
+ * (geth, anvil, erigon, nethermind, besu), so the message is matched, not the code.
+ * - known: the node already has exactly these bytes: as good as a successful send.
+ * - nonceTooLow: the nonce is spent; by these bytes (look the hash up) or by another transaction.
+ * - conflict: another pending transaction holds the nonce; wait for it to mine or drop.
+ * - underpriced: the fee cap is below what the node accepts now; re-sign with current fees.
+ * - insufficientFunds: the relayer needs gas money; keep the request queued.
+ * - rejected: anything else (malformed, gas limit, …).
+ */
+export type BroadcastRejection = 'known' | 'nonceTooLow' | 'conflict' | 'underpriced' | 'insufficientFunds' | 'rejected';
+
+export function classifyBroadcastRejection(message: string): BroadcastRejection {
+  const m = message.toLowerCase();
+  if (/already known|known transaction|already imported|already exists|alreadyknown|already in (the )?(mem)?pool/.test(m)) return 'known';
+  if (/nonce too low|nonce has already been used|oldnonce|noncetoolow|nonce is too low/.test(m)) return 'nonceTooLow';
+  if (/replacement transaction underpriced|replacement.*underpriced|could not replace existing tx/.test(m)) return 'conflict';
+  if (/underpriced|less than (the )?block base fee|fee cap|feecap|fee too low|max fee per gas less than/.test(m)) return 'underpriced';
+  if (/insufficient funds|insufficient balance/.test(m)) return 'insufficientFunds';
+  return 'rejected';
+}
+
+/** Gas limit with a safety margin over the estimate (state can change between estimate and inclusion). */
+export function gasWithMargin(estimate: bigint): bigint {
+  return (estimate * 125n) / 100n + 10_000n;
+}
+
+/** Fee cap that survives a few blocks of base-fee growth (each block can raise it by 12.5%). */
+export function feeCap(baseFeePerGas: bigint, priorityFeePerGas: bigint): bigint {
+  return baseFeePerGas * 2n + priorityFeePerGas;
+}
