@@ -6,7 +6,6 @@ import { isProductionEnv, loadConfig, type Config } from './config.ts';
 import { startService, openConfiguredDatabase } from './runtime.ts';
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { parseAddress } from './domain/address.ts';
-import { DataDirLockedError } from './db/data-dir-lock.ts';
 import { blobStoreFrom, documentReconcileDeps } from './runtime.ts';
 import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
 import { runDtcImport } from './cli/dtc-import.ts';
@@ -37,9 +36,19 @@ function parseTtl(v: string): number {
   return seconds;
 }
 
+/** An error's message followed by its causes' (a failed query hides the ECONNREFUSED that caused it). */
+function describeError(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: any = e, depth = 0; c !== undefined && c !== null && depth < 5; c = c.cause, depth++) {
+    // An AggregateError from a refused dual-stack connect has an empty message but a code.
+    const text = c instanceof Error ? c.message.trim() || (c as any).code || c.name : String(c);
+    if (text && !parts.includes(text)) parts.push(text);
+  }
+  return parts.join('; caused by: ');
+}
+
 function fail(e: unknown): never {
-  const msg = e instanceof DataDirLockedError ? e.message : e instanceof Error ? e.message : String(e);
-  process.stderr.write(`error: ${msg}\n`);
+  process.stderr.write(`error: ${describeError(e)}\n`);
   process.exit(1);
 }
 
