@@ -13,6 +13,8 @@ export interface TestDatabase extends Database {
   destroy(): Promise<void>;
   /** Connection string of the test database (PostgreSQL only). */
   url?: string;
+  /** PGlite data directory (PGlite only): another process may open it once this one has closed it. */
+  dataDir?: string;
 }
 
 function migrationsHash(): string {
@@ -75,6 +77,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const database = await openPglite({ dataDir });
   return {
     ...database,
+    dataDir,
     destroy: async () => {
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
