@@ -138,7 +138,7 @@ describe('devices-api dtc import', () => {
 
   it('exits non-zero from the real command line on a bad file', async () => {
     const p = file('bad.tsv', ['P0420\t\tfine', 'P0420X\t\tbad']);
-    const env = { ...process.env, DATA_DIR: path.join(dir, 'data') };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: path.join(dir, 'data') };
     delete env.DATABASE_URL;
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       execFile(process.execPath, ['--import', 'tsx', 'src/main.ts', 'dtc', 'import', p], { cwd: REPO_ROOT, env }, (err, _stdout, stderr) => {
