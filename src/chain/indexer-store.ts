@@ -209,7 +209,7 @@ export async function writeRows(tx: Tx, targets: readonly { table: TableName; ke
     for (const c of chunks(rows, ROWS_PER_STATEMENT)) {
       await tx
         .insert(t)
-        .values(c as never[])
+        .values(c)
         .onConflictDoUpdate({ target, set });
     }
   }

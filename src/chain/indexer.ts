@@ -106,17 +106,17 @@ export function createIndexer(o: IndexerOptions): Indexer {
   const startBlock = chain.deployment.deployBlock - 1n;
 
   async function blockHash(n: bigint): Promise<string | null> {
-    const block = (await pc.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })) as { hash?: Hex } | null;
+    const block: { hash: Hex | null } | null = await pc.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] });
     return block?.hash?.toLowerCase() ?? null;
   }
 
   /** eth_getLogs over [from, to], splitting the range when the node refuses it as too large. */
   async function getLogs(from: bigint, to: bigint): Promise<RawLog[]> {
     try {
-      return (await pc.request({
+      return await pc.request({
         method: 'eth_getLogs',
         params: [{ address: watched, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` }],
-      })) as unknown as RawLog[];
+      });
     } catch (err) {
       if (isRpcUnavailable(err) || from === to) throw err;
       const mid = from + (to - from) / 2n;

@@ -514,7 +514,7 @@ export function diffWorld(before: ReturnType<typeof snapshotRows>, world: World,
     for (const key of touched[table]) {
       const b = before[table].get(key) ?? null;
       const a = after.get(key) ?? null;
-      if (!sameIndexedState(table, b, a)) out.push({ table, key, before: b, after: a } as RowChange);
+      if (!sameIndexedState(table, b, a)) out.push({ table, key, before: b, after: a });
     }
   };
   collect('manufacturer');

@@ -1,7 +1,7 @@
 // Registry and node-NFT logs decoded into the typed events the indexer applies (CHAIN.md §4).
 // Pure: raw JSON-RPC logs in, events out, in chain order. Logs of other contracts, events the
 // service does not use and logs that fail to decode are dropped (and counted).
-import { decodeEventLog, toEventSelector, type Abi, type AbiEvent, type Address, type Hex } from 'viem';
+import { decodeEventLog, toEventSelector, type Abi, type Address, type Hex } from 'viem';
 import { dimoRegistryAbi, nodeNftAbi } from '../chain/abi/index.ts';
 
 /** Where an event sits in the chain; `blockTime` is the block's timestamp when the node reports it. */
@@ -121,11 +121,11 @@ function buildDecoders(): Map<string, Decoder> {
   for (const item of dimoRegistryAbi as Abi) {
     if (item.type !== 'event') continue;
     const map = REGISTRY_EVENTS[item.name];
-    if (map) out.set(toEventSelector(item as AbiEvent), { abi: [item], map, name: item.name });
+    if (map) out.set(toEventSelector(item), { abi: [item], map, name: item.name });
   }
   for (const item of nodeNftAbi as Abi) {
     if (item.type === 'event' && (item.name === 'Transfer' || item.name === 'PrivilegeSet')) {
-      out.set(toEventSelector(item as AbiEvent), { abi: [item], map: null, name: item.name });
+      out.set(toEventSelector(item), { abi: [item], map: null, name: item.name });
     }
   }
   return out;
@@ -186,7 +186,7 @@ export function decodeLogs(logs: readonly RawLog[], addresses: ContractAddresses
     } else {
       body = { kind: 'PrivilegeSet', tokenId: big(args.tokenId), privilege: big(args.privId), user: lower(args.user), expires: big(args.expires) };
     }
-    if (body) events.push({ ...position, ...body } as ChainEvent);
+    if (body) events.push({ ...position, ...body });
   }
   events.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1));
   return { events, undecodable };
