@@ -24,6 +24,10 @@ import { errorCodeRoutes } from './http/routes/error-codes.ts';
 import { createErrorCodeService } from './services/error-codes.ts';
 import { createDtcCatalog } from './domain/dtc/index.ts';
 import type { DtcEnricher } from './dtc/enrichment.ts';
+import type { ChainContext } from './chain/context.ts';
+import { createMakeNodes } from './chain/manufacturers.ts';
+import { vehicleMintRoutes } from './http/routes/vehicle-mint.ts';
+import { createVehicleMintService } from './services/vehicle-mint.ts';
 
 export interface AppDeps {
   config: Config;
@@ -39,6 +43,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Longer DTC explanations (DTC_ENRICH_URL); omit to answer from the bundled table only. */
   dtcEnricher?: DtcEnricher;
+  /** The registry chain (embedded anvil or CHAIN_RPC_URL): clients, addresses, relayer. Omit in tests without a chain. */
+  chain?: ChainContext;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -115,6 +121,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       enrichment: deps.dtcEnricher && { enricher: deps.dtcEnricher, timeoutMs: config.dtc.enrichTimeoutMs, logger: deps.logger },
     });
     await user.register(errorCodeRoutes, { errorCodes });
+    if (deps.chain) {
+      const mint = createVehicleMintService({ db: database.db, chain: deps.chain, vehicles, makeNodes: createMakeNodes(deps.chain, database.db) });
+      await user.register(vehicleMintRoutes, { mint });
+    }
   });
 
   return app;

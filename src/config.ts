@@ -2,6 +2,7 @@
 // setting (DATABASE_URL → PostgreSQL, S3_BUCKET → S3, CHAIN_RPC_URL → that chain); production mode
 // only adds that those settings must be present and that dev tokens are refused.
 import path from 'node:path';
+import { readChainConfig, type ChainConfig } from './chain/config.ts';
 
 export type Mode = 'embedded' | 'production';
 
@@ -29,6 +30,8 @@ export interface Config {
   dtc: { enrichUrl: string | undefined; enrichKey: string | undefined; enrichModel: string; enrichTimeoutMs: number };
   firmwareConnectors: string | undefined;
   shutdownTimeoutMs: number;
+  /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
+  chain: ChainConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -95,6 +98,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     },
     firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    chain: readChainConfig(env, prod, problems),
   };
   if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
     problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');

@@ -9,6 +9,8 @@ import { parseAddress } from './domain/address.ts';
 import { blobStoreFrom, documentReconcileDeps } from './runtime.ts';
 import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
 import { runDtcImport } from './cli/dtc-import.ts';
+import { registerChainCommands } from './cli/chain-commands.ts';
+import { startWorkerService } from './runtime.ts';
 
 function configOrExit(): Config {
   const r = loadConfig(process.env);
@@ -74,6 +76,9 @@ program
       `devices-api listening on ${url} (${config.mode} mode)`,
       config.databaseUrl ? '  database: PostgreSQL (DATABASE_URL)' : `  data:     ${config.dataDir} (PGlite in pg/, blobs in blobs/)`,
       `  docs:     ${url}/v1/swagger`,
+      service.chain.embedded
+        ? `  chain:    embedded anvil at ${service.chain.context.rpcUrl}, registry ${service.chain.context.deployment.registry} (state in ${config.dataDir}/chain-state.json)`
+        : `  chain:    ${service.chain.context.chainId} via CHAIN_RPC_URL, registry ${service.chain.context.deployment.registry}`,
     ];
     if (config.mode === 'embedded') {
       // The token command must read the same DATA_DIR (the issuer key lives there).
@@ -188,6 +193,28 @@ program
       },
     );
     process.exitCode = code;
+  });
+
+registerChainCommands(program);
+
+program
+  .command('worker')
+  .description('Run only the chain workers (relayer, indexer), no HTTP: for deployments that run them apart from the API')
+  .action(async () => {
+    const config = configOrExit();
+    const logger = createLogger(config);
+    let service;
+    try {
+      service = await startWorkerService(config, logger);
+    } catch (e) {
+      fail(e);
+    }
+    process.stderr.write(`devices-api worker running (${config.mode} mode, chain ${service.chain.context.chainId}, registry ${service.chain.context.deployment.registry})\n`);
+    closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
+      if (err) logger.error({ err }, 'worker shutting down after an error');
+      else logger.info({ signal }, 'worker shutting down');
+      await service.close();
+    });
   });
 
 await program.parseAsync(process.argv);

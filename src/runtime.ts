@@ -14,10 +14,13 @@ import { blobDirOf, createBlobStore } from './storage/factory.ts';
 import { sweepFsTempFiles } from './storage/fs-blob-store.ts';
 import { startPeriodicReconciler, type ReconcileDeps } from './services/document-reconciler.ts';
 import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
+import { openCheckedChain, type RunningChain } from './chain/setup.ts';
+import { startChainWorkers } from './chain/workers.ts';
 
 export interface Service {
   app: FastifyInstance;
   database: Database;
+  chain: RunningChain;
   close(): Promise<void>;
 }
 
@@ -81,15 +84,20 @@ export async function startService(config: Config, logger: any): Promise<Service
     cleanups.push(() => catalog.close());
     const { database, lock } = await openConfiguredDatabase(config);
     if (lock) cleanups.push(() => lock.release());
+    // Anvil stops (and dumps its state) after the database closes, before the data-dir lock goes.
+    const chainSlot = { close: async (): Promise<void> => {} };
+    cleanups.push(() => chainSlot.close());
     cleanups.push(() => database.close());
     if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+    const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
+    chainSlot.close = () => chain.close();
     await catalog.ready();
     const verifier = createTokenVerifier(await trustedIssuers(config));
     const dtcEnricher = dtcEnricherFrom(config, logger);
     const blobStore = blobStoreFrom(config);
     cleanups.push(() => blobStore.close());
-    const readiness = { blobStore: () => blobStore.ping() };
-    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness });
+    const readiness = { blobStore: () => blobStore.ping(), chain: () => chain.ready() };
+    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context });
     cleanups.push(() => app.close());
     await app.listen({ port: config.port, host: config.host });
     const reconciler = startPeriodicReconciler({
@@ -98,7 +106,40 @@ export async function startService(config: Config, logger: any): Promise<Service
       log: logger,
     });
     cleanups.push(() => reconciler.stop());
-    return { app, database, close };
+    // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
+    const workers = startChainWorkers({ database, chain: chain.context, logger });
+    cleanups.push(() => workers.stop());
+    return { app, database, chain, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+export interface WorkerService {
+  database: Database;
+  chain: RunningChain;
+  close(): Promise<void>;
+}
+
+/** `devices-api worker`: the relayer and indexer without HTTP, for deployments that run them apart. */
+export async function startWorkerService(config: Config, logger: any): Promise<WorkerService> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const { database, lock } = await openConfiguredDatabase(config);
+    if (lock) cleanups.push(() => lock.release());
+    const chainSlot = { close: async (): Promise<void> => {} };
+    cleanups.push(() => chainSlot.close());
+    cleanups.push(() => database.close());
+    if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+    const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
+    chainSlot.close = () => chain.close();
+    const workers = startChainWorkers({ database, chain: chain.context, logger });
+    cleanups.push(() => workers.stop());
+    return { database, chain, close };
   } catch (e) {
     await close();
     throw e;

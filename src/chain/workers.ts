@@ -1,0 +1,28 @@
+// The background workers that move the chain side along: the relayer (outbox → transactions) and
+// the indexer (events → database). The HTTP service runs them in-process; `devices-api worker`
+// runs only them. They coordinate through the database, so any number of replicas may run them.
+import type { Database } from '../db/engine.ts';
+import type { ChainContext } from './context.ts';
+import { createRelayer, type Relayer, type RelayerLogger } from './relayer.ts';
+import { createIndexer, type Indexer } from './indexer.ts';
+
+export interface ChainWorkers {
+  relayer: Relayer;
+  indexer: Indexer;
+  /** Stops every worker after its current tick; call before closing the database. */
+  stop(): Promise<void>;
+}
+
+export function startChainWorkers(o: { database: Database; chain: ChainContext; logger?: RelayerLogger }): ChainWorkers {
+  const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger });
+  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger });
+  relayer.start();
+  indexer.start();
+  return {
+    relayer,
+    indexer,
+    stop: async () => {
+      await Promise.all([relayer.stop(), indexer.stop()]);
+    },
+  };
+}
