@@ -43,7 +43,7 @@ function describeError(e: unknown): string {
   const parts: string[] = [];
   for (let c: any = e, depth = 0; c !== undefined && c !== null && depth < 5; c = c.cause, depth++) {
     // An AggregateError from a refused dual-stack connect has an empty message but a code.
-    const text = c instanceof Error ? c.message.trim() || (c as any).code || c.name : String(c);
+    const text = (c instanceof Error ? c.message.trim() || (c as any).code || c.name : String(c)).replace(/\s*\n\s*/g, ' ');
     if (text && !parts.includes(text)) parts.push(text);
   }
   return parts.join('; caused by: ');
