@@ -1,6 +1,6 @@
 // Shared TypeBox schemas: one definition drives validation, the TS types, serialization and
 // the OpenAPI document.
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 
 /** uint256 token id emitted as a JSON number with exact digits (fast-json-stringify writes bigints verbatim). */
 export const TokenIdJson = Type.Unsafe<bigint>({ type: 'integer', description: 'uint256 token id (exact digits)' });
@@ -52,7 +52,21 @@ const DeviceDefinition = Type.Object({
   verified: Type.Boolean(),
 });
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `T | null` written as `nullable: true` on T, not as `anyOf [T, null]`: fast-json-stringify
+ * picks an anyOf branch by validating the value with Ajv, and Ajv rejects bigint token ids and
+ * Date timestamps, so a minted vehicle (or an opted-in one) failed to serialize with a 500.
+ * @fastify/swagger writes it as `type: [..., "null"]` in the OpenAPI 3.1 document. T needs a `type`.
+ */
+const Nullable = <T extends TSchema>(t: T) => {
+  const s = t as { type?: unknown; anyOf?: { type?: unknown; const?: unknown }[] };
+  // A union of literals (e.g. a status name) becomes an enum that lists null too.
+  if (s.type === undefined && s.anyOf?.every((m) => m.const !== undefined && m.type === s.anyOf?.[0]?.type)) {
+    return Type.Unsafe<Static<T> | null>({ type: s.anyOf[0]?.type, enum: [...s.anyOf.map((m) => m.const), null], nullable: true });
+  }
+  if (s.type === undefined) throw new TypeError('Nullable() needs a schema with a type');
+  return Type.Unsafe<Static<T> | null>({ ...t, nullable: true });
+};
 
 export const UserDevice = Type.Object(
   {

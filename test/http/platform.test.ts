@@ -214,6 +214,7 @@ describe('platform behaviour shared by every route', () => {
       const r = await t.request('GET', '/v1/openapi.json');
       assert.equal(r.status, 200);
       assert.match(r.json.openapi, /^3\.1\./);
+      assert.ok(!r.text.includes('"nullable"'), 'OpenAPI 3.0 "nullable" in a 3.1 document; 3.1 uses type: [..., "null"]');
       assert.equal(r.json.components.securitySchemes.bearerAuth.scheme, 'bearer');
       assert.ok(r.json.components.schemas.Error, 'no Error schema');
       assert.deepEqual(Object.keys(r.json.components.schemas.Error.properties).sort(), ['code', 'error', 'message', 'requestId']);
