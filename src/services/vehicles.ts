@@ -8,7 +8,8 @@ import type { UserDevice } from '../http/schemas.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';
 import { parseVin } from '../domain/vin.ts';
-import { newKsuid } from '../domain/ids.ts';
+import { randomBytes } from 'node:crypto';
+import KSUID from 'ksuid';
 import { renderUserDevices } from './user-device-view.ts';
 
 export interface Page<T> {
@@ -26,6 +27,24 @@ export interface VehicleServiceDeps {
 export const ownerOf = (user: AuthUser): repo.Owner => ({ userId: user.id, address: user.address?.toLowerCase() ?? null });
 
 export const DEVICE_NOT_FOUND = 'Device not found.';
+
+const MAX_PAYLOAD = (1n << 128n) - 1n;
+let lastId: { ms: number; payload: bigint } | null = null;
+
+/**
+ * A KSUID greater than every one this process made before. Lists are ordered by id ("newest
+ * first"), and KSUID timestamps have one-second resolution, so random payloads put vehicles
+ * registered within the same second in random order; within a second this counts up instead.
+ */
+export function nextUserDeviceId(at: Date = new Date()): string {
+  const ms = Math.floor(at.getTime() / 1000) * 1000;
+  if (lastId && ms <= lastId.ms && lastId.payload < MAX_PAYLOAD) {
+    lastId = { ms: lastId.ms, payload: lastId.payload + 1n };
+  } else {
+    lastId = { ms: Math.max(ms, lastId?.ms ?? 0), payload: BigInt(`0x${randomBytes(16).toString('hex')}`) >> 1n };
+  }
+  return KSUID.fromParts(lastId.ms, Buffer.from(lastId.payload.toString(16).padStart(32, '0'), 'hex')).string;
+}
 
 function snapshot(def: DeviceDefinition): DefinitionSnapshot {
   return {
@@ -69,7 +88,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
   async function create(user: AuthUser, def: DeviceDefinition, countryCode: string, vin: string | null, canProtocol?: string) {
     const metadata: UserDeviceMetadata = { powertrainType: def.powertrainType, ...(canProtocol ? { canProtocol } : {}) };
     const row = await repo.insertUserDevice(db, {
-      id: newKsuid(),
+      id: nextUserDeviceId(),
       userId: user.id,
       definitionId: def.id,
       definition: snapshot(def),
