@@ -1,0 +1,120 @@
+// "Ownership is checked on every id in a path": another user's vehicle answers exactly like a
+// missing one (404, same message), on every route that takes a userDeviceId.
+//
+// To cover a new route, add a row to ROUTES. The last test fails while a documented route with
+// {userDeviceId} in its path has no row here.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { assertError, emptyCatalog } from '../helpers/http-assert.ts';
+import { insertVehicle } from '../helpers/vehicles.ts';
+import { newKsuid } from '../../src/domain/ids.ts';
+
+interface Caller {
+  token: string;
+}
+
+interface RouteRow {
+  method: string;
+  /** The OpenAPI path this row covers, e.g. `/v1/user/devices/{userDeviceId}`. */
+  route: string;
+  path: (userDeviceId: string) => string;
+  body?: unknown;
+  /** Brings the owner's vehicle into a state where the route can succeed (run before each owner call). */
+  prepare?: (t: TestApp, owner: Caller, userDeviceId: string) => Promise<void>;
+}
+
+const ROUTES: RouteRow[] = [
+  { method: 'DELETE', route: '/v1/user/devices/{userDeviceId}', path: (id) => `/v1/user/devices/${id}` },
+  {
+    method: 'POST',
+    route: '/v1/user/devices/{userDeviceId}/error-codes',
+    path: (id) => `/v1/user/devices/${id}/error-codes`,
+    body: { errorCodes: ['P0106'] },
+  },
+  { method: 'GET', route: '/v1/user/devices/{userDeviceId}/error-codes', path: (id) => `/v1/user/devices/${id}/error-codes` },
+  {
+    method: 'POST',
+    route: '/v1/user/devices/{userDeviceId}/error-codes/clear',
+    path: (id) => `/v1/user/devices/${id}/error-codes/clear`,
+    prepare: async (t, owner, id) => {
+      const r = await t.request('POST', `/v1/user/devices/${id}/error-codes`, { token: owner.token, body: { errorCodes: ['P0106'] } });
+      assert.equal(r.status, 200, r.text);
+    },
+  },
+];
+
+const ALICE_ADDR = '0xaAaAaAaaAaAaAaaAaAAAAAAAAaaaAaAaAaaAaaAa';
+const BOB_ADDR = '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB';
+
+describe('another user\'s vehicle is a 404 on every route that takes a userDeviceId', () => {
+  let t: TestApp;
+  let alice: Caller;
+  let bob: Caller;
+  let carol: Caller;
+  before(async () => {
+    t = await createTestApp({ catalog: emptyCatalog });
+    alice = { token: await t.token('alice', ALICE_ADDR) };
+    bob = { token: await t.token('bob', BOB_ADDR) };
+    carol = { token: await t.token('carol') };
+  });
+  after(() => t.close());
+
+  const send = (row: RouteRow, caller: Caller, id: string) => t.request(row.method, row.path(id), { token: caller.token, body: row.body });
+  const strip = (json: any) => ({ ...json, requestId: undefined });
+
+  for (const row of ROUTES) {
+    describe(`${row.method} ${row.route}`, () => {
+      it("answers 404 for another user's vehicle, exactly as for a missing one", async () => {
+        const id = await insertVehicle(t.database.db, { userId: 'alice' });
+        const foreign = await send(row, bob, id);
+        assertError(foreign, 404, { error: 'NOT_FOUND' });
+        const missing = await send(row, bob, newKsuid());
+        assertError(missing, 404, { error: 'NOT_FOUND' });
+        assert.deepEqual(strip(foreign.json), strip(missing.json));
+        assert.ok(!foreign.text.includes(id), 'the 404 echoes the id');
+        // Still there and still alice's.
+        await row.prepare?.(t, alice, id);
+        const own = await send(row, alice, id);
+        assert.notEqual(own.status, 404, `the owner got 404: ${own.text}`);
+        assert.ok(own.status < 400, `the owner got ${own.status}: ${own.text}`);
+      });
+
+      it('answers 404 to a user without an address for a vehicle whose NFT another address owns', async () => {
+        const id = await insertVehicle(t.database.db, { userId: 'someone-else', tokenId: 7001n + BigInt(ROUTES.indexOf(row)), ownerAddress: ALICE_ADDR });
+        assertError(await send(row, carol, id), 404, { error: 'NOT_FOUND' });
+        assertError(await send(row, bob, id), 404, { error: 'NOT_FOUND' });
+      });
+
+      it("lets the NFT owner's address reach a vehicle registered by someone else", async () => {
+        const id = await insertVehicle(t.database.db, { userId: 'someone-else', tokenId: 8001n + BigInt(ROUTES.indexOf(row)), ownerAddress: ALICE_ADDR.toLowerCase() });
+        await row.prepare?.(t, alice, id);
+        const r = await send(row, alice, id);
+        // A minted vehicle may refuse the action (DELETE → 409), but never as "not found".
+        assert.notEqual(r.status, 404, r.text);
+      });
+
+      it('answers 400 for a malformed userDeviceId', async () => {
+        for (const bad of ['abc', 'x'.repeat(28), '0000000000000000000000000-_']) {
+          assertError(await send(row, alice, bad), 400, { message: /userDeviceId/ });
+        }
+      });
+
+      it('answers 401 without a token before looking anything up', async () => {
+        const id = await insertVehicle(t.database.db, { userId: 'alice' });
+        assertError(await t.request(row.method, row.path(id), { body: row.body }), 401);
+      });
+    });
+  }
+
+  it('has a row for every documented route with {userDeviceId} in its path', async () => {
+    const doc = (await t.request('GET', '/v1/openapi.json')).json;
+    const documented: string[] = [];
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      if (!path.includes('{userDeviceId}')) continue;
+      for (const method of Object.keys(item)) documented.push(`${method.toUpperCase()} ${path}`);
+    }
+    const covered = new Set(ROUTES.map((r) => `${r.method} ${r.route}`));
+    assert.deepEqual(documented.filter((x) => !covered.has(x)).sort(), [], 'add these routes to ROUTES');
+  });
+});
