@@ -7,7 +7,7 @@ import { dimoRegistryAbi } from '../../src/chain/abi/index.ts';
 import { ChainUnavailableError, checkChain, isRpcUnavailable, reasonFromRevertData, revertContextFor, revertReasonOf } from '../../src/chain/errors.ts';
 import { roleId, type RegistryDeployment } from '../../src/chain/deploy.ts';
 
-const addr = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
+const addr = (n: number): Address => `0x${n.toString(16).padStart(40, '0')}`;
 const deployment: RegistryDeployment = {
   registry: addr(1),
   manufacturerId: addr(2),
