@@ -36,8 +36,16 @@ export interface ErrorCodeServiceDeps {
   enrichment?: { enricher: DtcEnricher; timeoutMs: number; logger?: EnrichLogger } | undefined;
 }
 
+/**
+ * Provider calls allowed in flight per process. Each distinct (code, make) costs one paid call
+ * until cached, and there are millions of them; past this cap a code simply gets no explanation
+ * this time, so a flood of submissions cannot turn into a flood of provider calls.
+ */
+export const MAX_ENRICH_IN_FLIGHT = 16;
+
 export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
   const { db, vehicles, catalog, enrichment } = deps;
+  const provider = enrichment && bounded(enrichment.enricher, MAX_ENRICH_IN_FLIGHT);
 
   /** Imported titles for these base codes, loaded once so describeDtc can look them up synchronously. */
   async function loadOverrides(bases: string[], make: string | null): Promise<DtcOverrides> {
@@ -48,7 +56,7 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
 
   /** Explanations by base code, or an empty map; never throws and never waits past the budget. */
   async function explain(bases: string[], make: string | null, overrides: DtcOverrides): Promise<Map<string, string>> {
-    if (!enrichment) return new Map();
+    if (!enrichment || !provider) return new Map();
     try {
       const key = normaliseMake(make);
       // One read for every code up front, so cached answers cost no per-code round trip.
@@ -59,7 +67,7 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       };
       // The base code's own title: the failure-type byte refines a fault, it does not change it.
       const titled = bases.map((code) => ({ code, title: describeDtc(code, { catalog, make, overrides }).description }));
-      const enricher = cachedEnricher(enrichment.enricher, cache, enrichment.logger);
+      const enricher = cachedEnricher(provider, cache, enrichment.logger);
       return await enricher.explainWithin(titled, make, enrichment.timeoutMs);
     } catch (err) {
       enrichment.logger?.warn({ detail: err instanceof Error ? err.message : String(err) }, 'dtc enrichment skipped');
@@ -126,6 +134,22 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
 }
 
 export type ErrorCodeService = ReturnType<typeof createErrorCodeService>;
+
+/** Answers null instead of calling `inner` while `max` calls are already running. */
+function bounded(inner: DtcEnricher, max: number): DtcEnricher {
+  let inFlight = 0;
+  return {
+    async explain(code, title, make) {
+      if (inFlight >= max) return null;
+      inFlight++;
+      try {
+        return await inner.explain(code, title, make);
+      } finally {
+        inFlight--;
+      }
+    },
+  };
+}
 
 function stored(d: DtcDescription): repo.StoredErrorCode {
   return { code: d.code, description: d.description, system: d.system, definedBy: d.definedBy, subsystem: d.subsystem };

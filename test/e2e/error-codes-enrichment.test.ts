@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { createTestApp, testConfig, type TestApp } from '../helpers/app.ts';
 import { dtcEnrichments } from '../../src/db/schema.ts';
 import { dtcEnricherFrom } from '../../src/runtime.ts';
+import { MAX_ENRICH_IN_FLIGHT } from '../../src/services/error-codes.ts';
 
 type Behaviour = (res: ServerResponse) => void;
 
@@ -39,7 +40,9 @@ async function startEndpoint() {
       const code = /Code: (\S+)/.exec(user)?.[1] ?? '';
       const make = /Make: (.+)/.exec(user)?.[1] ?? '';
       prompts.push({ code, make, authorization: req.headers.authorization });
-      (BEHAVIOURS[code] ?? answer(`Explanation of ${code} for a ${make}.`))(res);
+      // P06xx codes all hang, for the in-flight cap.
+      const behaviour = code.startsWith('P06') ? BEHAVIOURS.P0305! : BEHAVIOURS[code];
+      (behaviour ?? answer(`Explanation of ${code} for a ${make}.`))(res);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -164,5 +167,16 @@ describe('error codes with the enrichment provider', () => {
     const before = endpoint.prompts.length;
     assert.deepEqual((await submit(id, ['', ' '])).json, { errorCodes: [], clearedAt: null });
     assert.equal(endpoint.prompts.length, before);
+  });
+
+  // Last: the calls it leaves hanging hold the cap until they time out.
+  it('never has more provider calls in flight than the cap, and still answers every code', async () => {
+    const id = await register();
+    const codes = Array.from({ length: MAX_ENRICH_IN_FLIGHT + 8 }, (_, i) => `P06${i.toString(16).toUpperCase().padStart(2, '0')}`);
+    const r = await submit(id, codes);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.errorCodes.length, codes.length);
+    const asked = endpoint.prompts.filter((p) => p.code.startsWith('P06')).length;
+    assert.ok(asked > 0 && asked <= MAX_ENRICH_IN_FLIGHT, `${asked} calls reached the provider`);
   });
 });
