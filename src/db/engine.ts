@@ -55,6 +55,8 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database & {
 export interface PostgresOptions {
   url: string;
   poolSize?: number;
+  /** How long a query may wait for the server's answer before it fails as "unavailable" (ms). */
+  queryTimeoutMs?: number;
 }
 
 export function openPostgres(opts: PostgresOptions): Database & { pool: pg.Pool } {
@@ -63,7 +65,9 @@ export function openPostgres(opts: PostgresOptions): Database & { pool: pg.Pool 
     max: opts.poolSize ?? 10,
     // Fail fast while the server is down so requests get a 503 instead of hanging.
     connectionTimeoutMillis: 2000,
-    query_timeout: 15_000,
+    // A server that stops answering (network partition, frozen host) fails the query instead
+    // of holding the request open; the error is classified as unavailable below.
+    query_timeout: opts.queryTimeoutMs ?? 15_000,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection must not crash the process; the next query reports it.
@@ -106,7 +110,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
     if (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) return true;
     const msg = typeof e.message === 'string' ? e.message : '';
-    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(msg)) return true;
+    if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED|Query read timeout/i.test(msg)) return true;
   }
   return false;
 }
