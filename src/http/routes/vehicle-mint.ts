@@ -1,0 +1,120 @@
+// HTTP <-> VehicleMintService for GET/POST /v1/user/devices/{userDeviceId}/commands/mint.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { errorResponses } from '../errors.ts';
+import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
+import type { MintBody, MintPayload, VehicleMintService } from '../../services/vehicle-mint.ts';
+import { renderTransactionRequest } from '../../services/transaction-request-view.ts';
+
+const tags = ['vehicles'];
+const security = [{ bearerAuth: [] }];
+
+const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
+
+/** The `eth_signTypedData_v4` object for MintVehicleWithDeviceDefinitionSign (CHAIN.md §1). */
+export const MintVehiclePayload = Type.Object(
+  {
+    types: Type.Object({
+      EIP712Domain: Type.Array(TypedField),
+      MintVehicleWithDeviceDefinitionSign: Type.Array(TypedField),
+    }),
+    primaryType: Type.Literal('MintVehicleWithDeviceDefinitionSign'),
+    domain: Type.Object({
+      name: Type.String(),
+      version: Type.String(),
+      chainId: Type.Integer(),
+      verifyingContract: Type.String(),
+    }),
+    message: Type.Object({
+      manufacturerNode: Type.String({ description: 'uint256 in decimal' }),
+      owner: Type.String(),
+      deviceDefinitionId: Type.String(),
+      attributes: Type.Array(Type.String()),
+      infos: Type.Array(Type.String()),
+    }),
+  },
+  { description: 'EIP-712 typed data to sign with eth_signTypedData_v4 (MetaMask, viem, ethers sign it as-is)' },
+);
+
+const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
+
+const MintFields = {
+  signature: Type.Optional(signatureText("The owner's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
+  userSignature: Type.Optional(signatureText('Synonym of signature')),
+  imageData: Type.Optional(Type.String({ description: 'Base64 PNG (≤ 1 MiB); checked, not stored: the NFT image is generated' })),
+  imageDataTransparent: Type.Optional(Type.String({ description: 'Base64 PNG (≤ 1 MiB); checked, not stored' })),
+};
+
+const MintRequestBody = Type.Object(
+  {
+    ...MintFields,
+    mintRequest: Type.Optional(Type.Object(MintFields, { additionalProperties: false, description: '@dimo-network/data-sdk wraps the body in this' })),
+  },
+  { additionalProperties: false },
+);
+
+function toResponse(p: MintPayload): Static<typeof MintVehiclePayload> {
+  return {
+    types: {
+      EIP712Domain: p.types.EIP712Domain.map((f) => ({ ...f })),
+      MintVehicleWithDeviceDefinitionSign: p.types.MintVehicleWithDeviceDefinitionSign.map((f) => ({ ...f })),
+    },
+    primaryType: p.primaryType,
+    domain: { ...p.domain },
+    message: { ...p.message, attributes: [...p.message.attributes], infos: [...p.message.infos] },
+  };
+}
+
+function unwrap(body: Static<typeof MintRequestBody>): MintBody {
+  const { mintRequest, ...rest } = body;
+  return { ...rest, ...mintRequest };
+}
+
+export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintService }> = async (app, { mint }) => {
+  // The SDK's "get the payload" call is a POST that may carry an empty JSON body; in this scope
+  // an empty body reads as {} instead of Fastify's 400 for an empty application/json body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    void json(req, text, done);
+  });
+
+  app.get(
+    '/v1/user/devices/:userDeviceId/commands/mint',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "EIP-712 MintVehicleWithDeviceDefinitionSign payload for the caller's wallet to sign",
+        params: UserDeviceIdParams,
+        response: { 200: MintVehiclePayload, ...errorResponses(400, 401, 404, 409, 503) },
+      },
+    },
+    async (req) => toResponse(await mint.payload(req.user, req.params.userDeviceId)),
+  );
+
+  app.post(
+    '/v1/user/devices/:userDeviceId/commands/mint',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Mint the vehicle as an NFT with the owner signature (without one: the payload to sign, as GET)',
+        params: UserDeviceIdParams,
+        body: MintRequestBody,
+        response: { 200: MintVehiclePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
+      },
+      preValidation: async (req) => {
+        // No body at all is the SDK's payload request too.
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
+    },
+    async (req, reply) => {
+      const outcome = await mint.submit(req.user, req.params.userDeviceId, unwrap(req.body));
+      if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
+      return reply.code(202).send(renderTransactionRequest(outcome.request));
+    },
+  );
+};
