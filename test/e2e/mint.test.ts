@@ -25,7 +25,7 @@ async function signTyped(account: LocalAccount, td: Payload, domainOverride: Rec
   for (const f of types[td.primaryType]!) message[f.name] = conv(f.type, td.message[f.name]);
   const domain: Record<string, unknown> = { ...td.domain, ...domainOverride };
   if (domain.chainId !== undefined) domain.chainId = Number(BigInt(domain.chainId as number));
-  return account.signTypedData({ domain, types, primaryType: td.primaryType, message } as never);
+  return account.signTypedData({ domain, types, primaryType: td.primaryType, message });
 }
 
 const key = (label: string): LocalAccount => privateKeyToAccount(keccak256(toBytes(`mint e2e ${label}`)));
@@ -293,7 +293,7 @@ describe('vehicle mint with the chain unreachable', () => {
       rpcUrl: 'http://127.0.0.1:9',
       chainId: 31337,
       deployment: {
-        registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' as Address,
+        registry: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
         manufacturerId: '0x0000000000000000000000000000000000000001',
         integrationId: '0x0000000000000000000000000000000000000002',
         vehicleId: '0x0000000000000000000000000000000000000003',
