@@ -28,6 +28,8 @@ import type { ChainContext } from './chain/context.ts';
 import { createMakeNodes } from './chain/manufacturers.ts';
 import { vehicleMintRoutes } from './http/routes/vehicle-mint.ts';
 import { createVehicleMintService } from './services/vehicle-mint.ts';
+import { transactionRoutes } from './http/routes/transactions.ts';
+import { createTransactionService } from './services/transactions.ts';
 
 export interface AppDeps {
   config: Config;
@@ -121,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       enrichment: deps.dtcEnricher && { enricher: deps.dtcEnricher, timeoutMs: config.dtc.enrichTimeoutMs, logger: deps.logger },
     });
     await user.register(errorCodeRoutes, { errorCodes });
+    await user.register(transactionRoutes, { transactions: createTransactionService({ db: database.db }) });
     if (deps.chain) {
       const mint = createVehicleMintService({ db: database.db, chain: deps.chain, vehicles, makeNodes: createMakeNodes(deps.chain, database.db) });
       await user.register(vehicleMintRoutes, { mint });
