@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eq } from 'drizzle-orm';
-import { getAddress, keccak256, toBytes, type Address, type Hex, type LocalAccount } from 'viem';
+import { getAddress, keccak256, toBytes, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { erc1271WalletAbi, erc1271WalletBytecode, nodeNftAbi } from '../../src/chain/abi/index.ts';
 import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
