@@ -189,6 +189,9 @@ interface Row {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time per request of the server process (all its threads), and of its PostgreSQL backends. */
+  serverCpuUs: number | null;
+  dbCpuUs: number | null;
   ratio: number | null;
   target?: Target;
   met?: boolean;
@@ -197,15 +200,76 @@ interface Row {
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-async function measure(label: string, req: WrkRequest, scratch: string): Promise<WrkResult & { window: ProfileWindow }> {
+// CPU accounting from /proc (Linux): on a small shared machine wall-clock numbers swing with
+// whatever else runs, while CPU time per request says what a request costs.
+const CLK_TCK = 100; // USER_HZ; Linux reports /proc/<pid>/stat times in 1/100 s on every mainstream arch
+
+/** CPU time (user + system, all threads) of a process in microseconds, or null without /proc. */
+function procCpuUs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** Per-pid CPU of the local PostgreSQL backends serving `dbName` (their title names the database). */
+function pgBackendsCpuUs(dbName: string): Map<number, number> {
+  const out = new Map<number, number>();
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const d of pids) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (!cmd.startsWith('postgres:') || !cmd.includes(` ${dbName} `)) continue;
+      const us = procCpuUs(Number(d));
+      if (us !== null) out.set(Number(d), us);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+interface CpuProbe {
+  serverPid: number;
+  /** Database name whose local backends to account, when PostgreSQL runs on this machine. */
+  dbName?: string;
+}
+
+interface Measured extends WrkResult {
+  window: ProfileWindow;
+  serverCpuUs: number | null;
+  dbCpuUs: number | null;
+}
+
+async function measure(label: string, req: WrkRequest, scratch: string, probe: CpuProbe): Promise<Measured> {
   process.stderr.write(`  ${label}: ${warmupSeconds ? `warm-up ${warmupSeconds} s, ` : ''}measuring ${settings.durationSeconds} s…`);
   if (warmupSeconds > 0) await runWrk(req, { ...settings, durationSeconds: warmupSeconds }, scratch);
+  const cpu0 = procCpuUs(probe.serverPid);
+  const db0 = probe.dbName ? pgBackendsCpuUs(probe.dbName) : null;
   const fromUs = nowUs();
   const r = await runWrk(req, settings, scratch);
   const window = { fromUs, toUs: nowUs() };
+  const cpu1 = procCpuUs(probe.serverPid);
+  const db1 = probe.dbName ? pgBackendsCpuUs(probe.dbName) : null;
+  const perReq = (us: number) => (r.requests > 0 ? us / r.requests : null);
+  const serverCpuUs = cpu0 !== null && cpu1 !== null ? perReq(cpu1 - cpu0) : null;
+  let dbCpuUs: number | null = null;
+  if (db0 && db1 && db1.size > 0) {
+    let sum = 0;
+    for (const [pid, us] of db1) sum += us - (db0.get(pid) ?? 0);
+    dbCpuUs = perReq(sum);
+  }
   process.stderr.write(` ${fmtInt(r.rps)} req/s\n`);
   if (verbose) process.stderr.write(r.text.replace(/^/gm, '    ') + '\n');
-  return { ...r, window };
+  return { ...r, window, serverCpuUs, dbCpuUs };
 }
 
 function wrkProblems(r: WrkResult, expectStatus: number): string[] {
@@ -230,7 +294,7 @@ function targetText(t: Target | undefined): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['mode', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target', 'met'];
+  const head = ['mode', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'server CPU µs/req', 'db CPU µs/req', 'target', 'met'];
   const body = rows.map((r) => [
     r.mode,
     r.name,
@@ -238,19 +302,21 @@ function table(rows: Row[]): string {
     fmtMs(r.p50Ms * 1000),
     fmtMs(r.p99Ms * 1000),
     r.ratio === null ? '—' : `${(r.ratio * 100).toFixed(1)}%`,
+    r.serverCpuUs === null ? '—' : fmtInt(r.serverCpuUs),
+    r.dbCpuUs === null ? '—' : fmtInt(r.dbCpuUs),
     targetText(r.target),
     r.problems.length ? 'ERRORS' : r.met === undefined ? '—' : r.met ? 'yes' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 5 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 7 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
 
 const ADDRESS = '0x00000000000000000000000000000000000b3c4a';
 
-async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promise<{ rows: Row[]; notes: string[] }> {
+async function runMode(mode: Mode, baseline: Started, scratch: string): Promise<{ rows: Row[]; notes: string[] }> {
   const notes: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `devices-api-bench-${mode}-`));
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -266,9 +332,11 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
     RATE_LIMIT_MAX: '1000000000',
   };
   delete serviceEnv.DATABASE_URL;
+  let dbName: string | undefined;
   if (mode === 'postgres') {
     const db = await createBenchDatabase(env.DATABASE_URL!);
     serviceEnv.DATABASE_URL = db.url;
+    dbName = new URL(db.url).pathname.slice(1);
     notes.push(`PostgreSQL ${db.serverVersion} on ${new URL(env.DATABASE_URL!).host}, fresh database ${new URL(db.url).pathname.slice(1)} (dropped after)`);
   }
 
@@ -316,9 +384,11 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
   process.stderr.write(`[${mode}] seeded ${userId} with ${VEHICLE_COUNT} vehicles at ${service.url}\n`);
   const ctx: BenchContext = { mode, baseUrl: service.url, token, request, fixture, state: {} };
 
-  const baselineReq: WrkRequest = { method: 'GET', url: `${baselineUrl}/`, headers: {} };
-  const before = await measure('baseline (before)', baselineReq, scratch);
-  const measured: { s: Scenario; r: WrkResult & { window: ProfileWindow }; problems: string[] }[] = [];
+  const baselineReq: WrkRequest = { method: 'GET', url: `${baseline.url}/`, headers: {} };
+  const baselineProbe: CpuProbe = { serverPid: baseline.proc.pid! };
+  const serviceProbe: CpuProbe = { serverPid: service.proc.pid!, dbName };
+  const before = await measure('baseline (before)', baselineReq, scratch, baselineProbe);
+  const measured: { s: Scenario; r: Measured; problems: string[] }[] = [];
   for (const s of selected) {
     await s.setup?.(ctx);
     const p = typeof s.path === 'function' ? s.path(ctx) : s.path;
@@ -337,10 +407,10 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
       headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     };
-    const r = await measure(s.name, req, scratch);
+    const r = await measure(s.name, req, scratch, serviceProbe);
     measured.push({ s, r, problems: wrkProblems(r, expectStatus) });
   }
-  const after = selected.length ? await measure('baseline (after)', baselineReq, scratch) : before;
+  const after = selected.length ? await measure('baseline (after)', baselineReq, scratch, baselineProbe) : before;
 
   const baseRps = (before.rps + after.rps) / 2;
   const drift = Math.abs(before.rps - after.rps) / baseRps;
@@ -353,6 +423,8 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
       p50Ms: (before.latencyUs.p50 + after.latencyUs.p50) / 2000,
       p99Ms: (before.latencyUs.p99 + after.latencyUs.p99) / 2000,
       ratio: 1,
+      serverCpuUs: before.serverCpuUs !== null && after.serverCpuUs !== null ? (before.serverCpuUs + after.serverCpuUs) / 2 : null,
+      dbCpuUs: null,
       problems: [...wrkProblems(before, 200), ...wrkProblems(after, 200)],
     },
   ];
@@ -362,21 +434,29 @@ async function runMode(mode: Mode, baselineUrl: string, scratch: string): Promis
     const ratio = r.rps / baseRps;
     const p99Ms = r.latencyUs.p99 / 1000;
     const met = target ? (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxP99Ms === undefined || p99Ms < target.maxP99Ms) : undefined;
-    rows.push({ mode, name: s.name, rps: r.rps, p50Ms: r.latencyUs.p50 / 1000, p99Ms, ratio, target, met, problems });
+    rows.push({ mode, name: s.name, rps: r.rps, p50Ms: r.latencyUs.p50 / 1000, p99Ms, ratio, serverCpuUs: r.serverCpuUs, dbCpuUs: r.dbCpuUs, target, met, problems });
   }
 
   await service.stop();
   const logged = service.tail.filter((l) => l.startsWith('{'));
   if (logged.length) notes.push(`the service logged ${logged.length} warning/error line(s) (last: ${logged.at(-1)!.slice(0, 300)})`);
   if (profileDir) {
-    const files = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
-    if (files.length) {
-      const file = path.join(profileDir, files[0]!);
-      process.stdout.write(`\n[${mode}] service CPU profile: ${file}\n`);
+    // One file per thread: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
+    const thread = (f: string) => Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(f)?.[1] ?? 0);
+    const files = fs
+      .readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort((a, b) => thread(a) - thread(b));
+    if (!files.length) notes.push(`no CPU profile was written to ${profileDir}`);
+    for (const f of files) {
+      const file = path.join(profileDir, f);
+      const who = thread(f) === 0 ? 'main thread' : `worker thread ${thread(f)}`;
+      process.stdout.write(`\n[${mode}] service CPU profile (${who}): ${file}\n`);
       for (const { s, r } of measured) {
-        process.stdout.write(`\n[${mode}] ${s.name}: the service's CPU during the measured ${settings.durationSeconds} s\n${summarizeProfile(file, ROOT, 30, r.window)}\n`);
+        const head = `[${mode}] ${s.name}, ${who}, during the measured ${settings.durationSeconds} s (window ${r.window.fromUs} ${r.window.toUs})`;
+        process.stdout.write(`\n${head}\n${summarizeProfile(file, ROOT, thread(f) === 0 ? 30 : 8, r.window)}\n`);
       }
-    } else notes.push(`no CPU profile was written to ${profileDir}`);
+    }
   }
   return { rows, notes };
 }
@@ -402,7 +482,7 @@ async function main() {
   const rows: Row[] = [];
   const notes: string[] = [];
   for (const mode of modes) {
-    const r = await runMode(mode, baseline.url, scratch);
+    const r = await runMode(mode, baseline, scratch);
     rows.push(...r.rows);
     notes.push(...r.notes.map((n) => `${mode}: ${n}`));
     process.stdout.write(`\n${table(r.rows)}\n`);
