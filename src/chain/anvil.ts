@@ -2,7 +2,8 @@
 //
 // Leaks: stop() ends the process; if the parent exits normally without calling it, an 'exit'
 // hook still sends SIGTERM. A parent killed with SIGKILL cannot clean up, and anvil (which has no
-// "exit with parent" option) then keeps running until killed by its pid.
+// "exit with parent" option) then keeps running until killed by its pid — unless started with
+// `exitWithParent`, which puts a watchdog between us and anvil.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,6 +31,13 @@ export interface AnvilOptions {
   extraArgs?: string[];
   /** How long to wait for anvil to answer JSON-RPC before giving up. */
   startupTimeoutMs?: number;
+  /**
+   * End anvil when this process dies, even by SIGKILL (which runs no exit hook): anvil then runs
+   * under a small POSIX sh watchdog that SIGTERMs it — so it still dumps its state — once the
+   * pipe from this process closes. `process` is then the watchdog; stop() works the same.
+   * Not available on Windows (ignored there).
+   */
+  exitWithParent?: boolean;
 }
 
 export interface AnvilInstance {
@@ -41,6 +49,24 @@ export interface AnvilInstance {
 }
 
 const PLATFORM_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+// $0 = a label, "$@" = the anvil command. Our stdin pipe reaches EOF only when this process is
+// gone; the watcher then SIGTERMs anvil. A SIGTERM to the watchdog is passed on, and it exits
+// with anvil's status once anvil has finished (and dumped its state).
+const WATCHDOG_SCRIPT = `exec 3<&0
+"$@" </dev/null &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null' TERM INT HUP
+{ while read -r _; do :; done; kill -TERM "$pid" 2>/dev/null; } <&3 &
+watcher=$!
+exec 3<&-
+code=0
+while :; do
+  wait "$pid"; code=$?
+  kill -0 "$pid" 2>/dev/null || break
+done
+kill "$watcher" 2>/dev/null
+exit "$code"`;
 const OUTPUT_TAIL_CHARS = 4000;
 const STOP_GRACE_MS = 15_000;
 
@@ -104,7 +130,10 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilInstance> {
   const binary = opts.binaryPath ?? resolveAnvilBinary();
-  const child = spawn(binary, anvilArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const watchdog = opts.exitWithParent === true && process.platform !== 'win32';
+  const child = watchdog
+    ? spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'anvil-watchdog', binary, ...anvilArgs(opts)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(binary, anvilArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'] });
 
   // anvil logs every request; keep draining its output (a full pipe would block it) but only
   // remember the tail, for error messages.

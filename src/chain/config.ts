@@ -3,7 +3,7 @@
 // set: an existing registry whose addresses, deploy block and relayer key must all be given).
 // Production requires the configured shape. Problems are collected, never thrown, and never
 // quote a key or mnemonic.
-import { getAddress, type Address, type Hex } from 'viem';
+import { getAddress, isAddress, type Address, type Hex } from 'viem';
 import { english } from 'viem/accounts';
 import type { RegistryDeployment } from './deploy.ts';
 
@@ -114,13 +114,12 @@ function parseAddressVar(env: Env, name: string, problems: string[]): Address | 
     problems.push(`${name} must be a 0x-prefixed 20-byte hex address, got "${v}"`);
     return undefined;
   }
-  try {
-    return getAddress(v);
-  } catch {
-    // Mixed case with a wrong checksum: almost always a typo in one character.
+  // Mixed case carries an EIP-55 checksum; a wrong one is almost always a typo in one character.
+  if (v !== v.toLowerCase() && v.slice(2) !== v.slice(2).toUpperCase() && !isAddress(v, { strict: true })) {
     problems.push(`${name} has an invalid EIP-55 checksum (write it all lower-case to skip the check)`);
     return undefined;
   }
+  return getAddress(v);
 }
 
 function mnemonic(env: Env, prod: boolean, problems: string[]): string {

@@ -45,6 +45,7 @@ export interface ChainRuntimeFile {
   rpcUrl: string;
   /** The server process that owns the chain. */
   pid: number;
+  /** anvil's process, or the watchdog it runs under (which passes SIGTERM on). */
   anvilPid: number | undefined;
   startedAt: string;
 }
@@ -213,6 +214,36 @@ async function deployFresh(publicClient: PublicClient, rpcUrl: string, chainId: 
   return { version: 1, chainId, deployment, accounts, seed, createdAt: new Date().toISOString() };
 }
 
+/**
+ * An anvil left running by an earlier server (its watchdog killed too, e.g. by SIGKILL to the
+ * whole process group) may still dump into chain-state.json; a second anvil on the same file
+ * would overwrite one state with the other.
+ */
+async function refuseStaleAnvil(dataDir: string): Promise<void> {
+  let stale: ChainRuntimeFile | undefined;
+  try {
+    stale = readChainRuntime(dataDir);
+  } catch {
+    return; // damaged: rewritten by this start
+  }
+  if (!stale || stale.pid === process.pid) return;
+  const answers = await fetch(stale.rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    signal: AbortSignal.timeout(2000),
+  }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (answers) {
+    throw new Error(
+      `An anvil from an earlier run still serves the chain of ${dataDir} at ${stale.rpcUrl}; a second one on the same ` +
+        `state file would overwrite its state. Stop it (its command line names ${chainPaths(dataDir).state}) and start again.`,
+    );
+  }
+}
+
 export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<EmbeddedChain> {
   fs.mkdirSync(o.dataDir, { recursive: true });
   const paths = chainPaths(o.dataDir);
@@ -228,6 +259,7 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
     throw new Error(`CHAIN_ID=${o.chainId} but the embedded chain in ${o.dataDir} was created with chain id ${recorded.chainId}; unset CHAIN_ID or use another DATA_DIR`);
   }
   const chainId = recorded?.chainId ?? o.chainId ?? 31337;
+  await refuseStaleAnvil(o.dataDir);
 
   let anvil: AnvilInstance;
   try {
@@ -236,6 +268,8 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
       statePath: paths.state,
       stateInterval: o.stateInterval,
       mnemonic: DEFAULT_ANVIL_MNEMONIC,
+      // A server killed with SIGKILL must not leave an anvil writing to this state file.
+      exitWithParent: true,
       ...(o.blockTime !== undefined ? { blockTime: o.blockTime } : {}),
     });
   } catch (e) {

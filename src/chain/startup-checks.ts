@@ -76,6 +76,7 @@ export async function chainProblems(ctx: Ctx, opts: StartupCheckOptions = {}): P
   if (codeless.includes('registry')) return problems;
 
   for (const [field, getter] of Object.entries(WIRING) as [keyof typeof WIRING, (typeof WIRING)[keyof typeof WIRING]][]) {
+    if (codeless.includes(field)) continue; // already reported
     let wired: Address;
     try {
       wired = await client.readContract({ address: d.registry, abi: dimoRegistryAbi, functionName: getter });

@@ -113,3 +113,53 @@ describe('anvilArgs', () => {
     assert.throws(() => anvilArgs({ stateInterval: 5 }), /stateInterval needs statePath/);
   });
 });
+
+describe('startAnvil with exitWithParent', () => {
+  it('serves and stops like a plain anvil, dumping its state on stop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'anvil-watchdog-'));
+    try {
+      const statePath = join(dir, 'chain-state.json');
+      await withAnvil({ statePath, exitWithParent: true }, async (anvil) => {
+        await rpc(anvil.rpcUrl, 'anvil_mine', ['0x3']);
+      });
+      await withAnvil({ statePath, exitWithParent: true }, async (anvil) => {
+        assert.equal(await rpc(anvil.rpcUrl, 'eth_blockNumber'), '0x3');
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends anvil when its parent is killed with SIGKILL', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = `import { startAnvil } from ${JSON.stringify(new URL('../../src/chain/anvil.ts', import.meta.url).href)};
+const a = await startAnvil({ exitWithParent: true });
+process.stdout.write(a.rpcUrl + '\\n');
+setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const rpcUrl = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        parent.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /^(http:\/\/\S+)\n/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        parent.once('exit', () => reject(new Error(`parent exited early: ${out}`)));
+      });
+      assert.match(String(await rpc(rpcUrl, 'eth_chainId')), /^0x/);
+      parent.kill('SIGKILL');
+      let gone = false;
+      for (let i = 0; i < 600 && !gone; i++) {
+        gone = await rpc(rpcUrl, 'eth_chainId').then(
+          () => false,
+          () => true,
+        );
+        if (!gone) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(gone, 'anvil still answers after its parent was killed');
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+});
