@@ -244,6 +244,19 @@ describe('documents over HTTP (fs store)', () => {
     await eventually(async () => (await openFilesUnder(root))!.length === 0, 'the download stream released its file');
   });
 
+  it('answers HEAD on a download with its headers and no body, releasing the file', async () => {
+    const data = pdf(1 * MiB);
+    const { json: doc } = await uploadDoc(t, alice, { data });
+    const res = await fetch(`${t.url}/v1/documents/${doc.id}/download`, { method: 'HEAD', headers: { authorization: `Bearer ${alice}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(data.length));
+    assert.equal(res.headers.get('etag'), `"${doc.sha256}"`);
+    assert.equal((await res.arrayBuffer()).byteLength, 0);
+    if ((await openFilesUnder(root)) !== null) {
+      await eventually(async () => (await openFilesUnder(root))!.length === 0, 'the HEAD request released its file');
+    }
+  });
+
   it('documents the routes in the OpenAPI document, the upload as multipart/form-data', async () => {
     const spec = (await t.request('GET', '/v1/openapi.json')).json;
     for (const p of ['/v1/documents', '/v1/documents/{documentId}', '/v1/documents/{documentId}/download']) assert.ok(spec.paths[p], p);
