@@ -30,6 +30,8 @@ import { vehicleMintRoutes } from './http/routes/vehicle-mint.ts';
 import { createVehicleMintService } from './services/vehicle-mint.ts';
 import { transactionRoutes } from './http/routes/transactions.ts';
 import { createTransactionService } from './services/transactions.ts';
+import { publicMetadataRoutes } from './http/routes/public-metadata.ts';
+import { createPublicMetadataService } from './services/public-metadata.ts';
 
 export interface AppDeps {
   config: Config;
@@ -97,6 +99,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(docsPlugin, { publicBaseUrl: config.publicBaseUrl, version: '0.1.0' });
 
   await app.register(healthRoutes, { checks: { database: () => database.ping(), ...deps.readiness } });
+  await app.register(publicMetadataRoutes, {
+    metadata: createPublicMetadataService({ db: database.db, publicBaseUrl: config.publicBaseUrl, manufacturerImageDir: config.manufacturerImageDir }),
+  });
 
   const vehicles = createVehicleService({ db: database.db, catalog: deps.catalog, publicBaseUrl: config.publicBaseUrl, now: deps.now });
 

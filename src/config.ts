@@ -29,6 +29,8 @@ export interface Config {
   s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined };
   dtc: { enrichUrl: string | undefined; enrichKey: string | undefined; enrichModel: string; enrichTimeoutMs: number };
   firmwareConnectors: string | undefined;
+  /** Directory of per-manufacturer NFT images (`autopi.png`, …); generated images otherwise. */
+  manufacturerImageDir: string | undefined;
   shutdownTimeoutMs: number;
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
@@ -97,6 +99,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       enrichTimeoutMs: read.int('DTC_ENRICH_TIMEOUT_MS', 1500, 10, 60_000),
     },
     firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
+    manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     chain: readChainConfig(env, prod, problems),
   };
