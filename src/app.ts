@@ -32,6 +32,12 @@ import { transactionRoutes } from './http/routes/transactions.ts';
 import { createTransactionService } from './services/transactions.ts';
 import { publicMetadataRoutes } from './http/routes/public-metadata.ts';
 import { createPublicMetadataService } from './services/public-metadata.ts';
+import { aftermarketDeviceRoutes } from './http/routes/aftermarket-devices.ts';
+import { createAftermarketDeviceService } from './services/aftermarket-devices.ts';
+import { createClaimService } from './services/claim.ts';
+import { firmwareRoutes } from './http/routes/firmware.ts';
+import { createFirmwareUpdateService } from './services/firmware-updates.ts';
+import { parseFirmwareConnectors } from './firmware/config.ts';
 
 export interface AppDeps {
   config: Config;
@@ -58,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
+    // Path parameters up to 256 characters (device serials may have 128, percent-encoded more).
+    maxParamLength: 256,
     trustProxy: config.mode === 'production',
     // Honour a sane incoming id so a request can be traced across services.
     genReqId: (req) => {
@@ -103,6 +111,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metadata: createPublicMetadataService({ db: database.db, publicBaseUrl: config.publicBaseUrl, manufacturerImageDir: config.manufacturerImageDir }),
   });
 
+  // FIRMWARE_CONNECTORS: a broken setting stops a production server; elsewhere it is reported
+  // and firmware updates answer 501 until it is fixed.
+  const firmwareSetting = parseFirmwareConnectors(config.firmwareConnectors);
+  if (!firmwareSetting.ok) {
+    const text = `FIRMWARE_CONNECTORS: ${firmwareSetting.problems.join('; ')}`;
+    if (config.mode === 'production') throw new Error(text);
+    app.log.warn(text);
+  }
+  const firmwareConnectors = firmwareSetting.ok ? firmwareSetting.connectors : new Map();
+
   const vehicles = createVehicleService({ db: database.db, catalog: deps.catalog, publicBaseUrl: config.publicBaseUrl, now: deps.now });
 
   // Everything registered in this scope needs a valid bearer token.
@@ -133,6 +151,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const mint = createVehicleMintService({ db: database.db, chain: deps.chain, vehicles, makeNodes: createMakeNodes(deps.chain, database.db) });
       await user.register(vehicleMintRoutes, { mint });
     }
+    await user.register(aftermarketDeviceRoutes, {
+      devices: createAftermarketDeviceService({ db: database.db }),
+      claim: deps.chain && createClaimService({ db: database.db, chain: deps.chain }),
+      // Development only (API.md §2): the route does not exist in production mode.
+      unclaimRoute: config.mode !== 'production',
+    });
+    await user.register(firmwareRoutes, {
+      firmware: createFirmwareUpdateService({ db: database.db, connectors: firmwareConnectors, now: deps.now, log: app.log }),
+    });
   });
 
   return app;

@@ -3,6 +3,7 @@
 // only adds that those settings must be present and that dev tokens are refused.
 import path from 'node:path';
 import { readChainConfig, type ChainConfig } from './chain/config.ts';
+import { parseFirmwareConnectors } from './firmware/config.ts';
 
 export type Mode = 'embedded' | 'production';
 
@@ -103,6 +104,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     chain: readChainConfig(env, prod, problems),
   };
+  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).
+  const firmware = parseFirmwareConnectors(config.firmwareConnectors);
+  if (prod && !firmware.ok) problems.push(...firmware.problems);
   if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
     problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
   }

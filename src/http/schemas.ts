@@ -58,7 +58,7 @@ const DeviceDefinition = Type.Object({
  * Date timestamps, so a minted vehicle (or an opted-in one) failed to serialize with a 500.
  * @fastify/swagger writes it as `type: [..., "null"]` in the OpenAPI 3.1 document. T needs a `type`.
  */
-const Nullable = <T extends TSchema>(t: T) => {
+export const Nullable = <T extends TSchema>(t: T) => {
   const s = t as { type?: unknown; anyOf?: { type?: unknown; const?: unknown }[] };
   // A union of literals (e.g. a status name) becomes an enum that lists null too.
   if (s.type === undefined && s.anyOf?.every((m) => m.const !== undefined && m.type === s.anyOf?.[0]?.type)) {

@@ -1,0 +1,74 @@
+// HTTP <-> FirmwareUpdateService: POST /v1/aftermarket/device/by-serial/{serial}/update and
+// GET …/update/{taskId}.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorResponses } from '../errors.ts';
+import { Ksuid, Nullable, Timestamp } from '../schemas.ts';
+import type { FirmwareUpdateService } from '../../services/firmware-updates.ts';
+
+const tags = ['aftermarket devices'];
+const security = [{ bearerAuth: [] }];
+
+export const SerialParam = Type.String({ minLength: 1, maxLength: 256, description: 'Device serial (trimmed; UUID serials are case-insensitive)' });
+
+export const UpdateTask = Type.Object(
+  {
+    taskId: Type.String(),
+    status: Type.Union([Type.Literal('Pending'), Type.Literal('InProgress'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
+    requestedAt: Timestamp,
+    updatedAt: Timestamp,
+    fromVersion: Nullable(Type.String()),
+    toVersion: Nullable(Type.String()),
+    failureReason: Type.Optional(Type.String({ description: 'Why the device cloud reports the update as failed' })),
+  },
+  { description: "A firmware update requested through the manufacturer's device cloud" },
+);
+
+const EmptyBody = Type.Object({}, { additionalProperties: false });
+
+export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdateService }> = async (app, { firmware }) => {
+  // A POST without a body, or with an empty JSON body, is the normal form here.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    void json(req, text, done);
+  });
+
+  app.post(
+    '/v1/aftermarket/device/by-serial/:serial/update',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Request a firmware update through the manufacturer's device cloud (owner or paired vehicle's owner)",
+        description: 'Already on the latest release → 200 with status Succeeded; otherwise 202 with the new task (or the one already under way). No connector configured for the manufacturer → 501.',
+        params: Type.Object({ serial: SerialParam }),
+        body: EmptyBody,
+        response: { 200: UpdateTask, 202: UpdateTask, ...errorResponses(400, 401, 404, 409, 424, 501, 502, 503, 504) },
+      },
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
+    },
+    async (req, reply) => {
+      const { created, task } = await firmware.request(req.user, req.params.serial);
+      return reply.code(created ? 202 : 200).send(task);
+    },
+  );
+
+  app.get(
+    '/v1/aftermarket/device/by-serial/:serial/update/:taskId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'A firmware update task; an unfinished one is polled from the device cloud',
+        params: Type.Object({ serial: SerialParam, taskId: Ksuid }),
+        response: { 200: UpdateTask, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (req) => firmware.get(req.user, req.params.serial, req.params.taskId),
+  );
+};
