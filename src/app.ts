@@ -65,7 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     // Path parameters up to 256 characters (device serials may have 128, percent-encoded more).
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     trustProxy: config.mode === 'production',
     // Honour a sane incoming id so a request can be traced across services.
     genReqId: (req) => {
