@@ -38,6 +38,11 @@ import { createClaimService } from './services/claim.ts';
 import { firmwareRoutes } from './http/routes/firmware.ts';
 import { createFirmwareUpdateService } from './services/firmware-updates.ts';
 import { parseFirmwareConnectors } from './firmware/config.ts';
+import { pairingRoutes } from './http/routes/pairing.ts';
+import { createPairingService } from './services/pairing.ts';
+import { syntheticDeviceRoutes } from './http/routes/synthetic-devices.ts';
+import { createSyntheticDeviceService } from './services/synthetic-devices.ts';
+import { createSyntheticWallets } from './chain/synthetic-wallet.ts';
 
 export interface AppDeps {
   config: Config;
@@ -150,6 +155,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.chain) {
       const mint = createVehicleMintService({ db: database.db, chain: deps.chain, vehicles, makeNodes: createMakeNodes(deps.chain, database.db) });
       await user.register(vehicleMintRoutes, { mint });
+      await user.register(pairingRoutes, { pairing: createPairingService({ db: database.db, chain: deps.chain, vehicles }) });
+      const wallets = createSyntheticWallets(config.chain.syntheticWalletMnemonic);
+      await user.register(syntheticDeviceRoutes, {
+        synthetic: createSyntheticDeviceService({ db: database.db, chain: deps.chain, wallets, vehicles }),
+      });
     }
     await user.register(aftermarketDeviceRoutes, {
       devices: createAftermarketDeviceService({ db: database.db }),

@@ -1,12 +1,14 @@
 // Renders vehicle rows (plus their batch-loaded relations) into the API's UserDevice shape.
 import { getAddress } from 'viem';
 import type { UserDevice } from '../http/schemas.ts';
-import type { AftermarketDeviceRow, MetaTxRow, PrivilegeRow, UserDeviceRow } from '../db/repositories/user-devices.ts';
+import type { AftermarketDeviceRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
 
 export interface Relations {
   privileges: PrivilegeRow[];
   aftermarket: AftermarketDeviceRow[];
   requests: MetaTxRow[];
+  /** Synthetic devices of the page's vehicles, newest first (repo.syntheticDevicesFor). */
+  synthetic?: SyntheticWithRequest[];
 }
 
 const checksum = (a: string) => getAddress(a) as string;
@@ -24,10 +26,46 @@ function groupPrivileges(rows: PrivilegeRow[]): Map<bigint, UserDevice['privileg
   return out;
 }
 
+type Integration = UserDevice['integrations'][number];
+
+/**
+ * One entry per integration that has a synthetic device for the vehicle (the newest attempt):
+ * status Active once minted, Failed when the mint failed, else Pending; the synthetic device
+ * block carries the mint request's status, hash and failure reason.
+ */
+function groupIntegrations(rows: SyntheticWithRequest[]): Map<bigint, Integration[]> {
+  const out = new Map<bigint, Integration[]>();
+  for (const { device: sd, request } of rows) {
+    let list = out.get(sd.vehicleTokenId);
+    if (!list) out.set(sd.vehicleTokenId, (list = []));
+    const integrationId = sd.integrationTokenId.toString();
+    if (list.some((i) => i.integrationId === integrationId)) continue; // an older attempt
+    const reqStatus = request?.status;
+    const status = sd.tokenId !== null ? 'Active' : reqStatus === 'Failed' ? 'Failed' : 'Pending';
+    list.push({
+      integrationId,
+      status,
+      externalId: null,
+      createdAt: sd.createdAt,
+      updatedAt: sd.updatedAt,
+      tokenId: sd.integrationTokenId,
+      syntheticDevice: {
+        ...(sd.tokenId !== null ? { tokenId: sd.tokenId } : {}),
+        address: checksum(sd.address),
+        ...(request?.hash ? { txHash: request.hash } : {}),
+        status: reqStatus ?? (sd.tokenId !== null ? 'Confirmed' : 'Unsubmitted'),
+        failureReason: request?.failureReason ?? null,
+      },
+    });
+  }
+  return out;
+}
+
 export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicBaseUrl: string): UserDevice[] {
   const privileges = groupPrivileges(rel.privileges);
   const adByVehicle = new Map(rel.aftermarket.map((a) => [a.vehicleTokenId, a]));
   const requests = new Map(rel.requests.map((r) => [r.id, r]));
+  const integrations = groupIntegrations(rel.synthetic ?? []);
   return rows.map((r) => {
     const def = r.definition;
     const mint = r.mintRequestId ? requests.get(r.mintRequestId) : undefined;
@@ -60,7 +98,7 @@ export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicB
         verified: def.verified,
       },
       metadata: r.metadata,
-      integrations: [],
+      integrations: r.tokenId !== null ? (integrations.get(r.tokenId) ?? []) : [],
       aftermarketDevice: ad ? { serial: ad.serial, tokenId: ad.tokenId, address: checksum(ad.address) } : null,
       nft,
       optedInAt: r.optedInAt,

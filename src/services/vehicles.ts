@@ -71,12 +71,13 @@ export function createVehicleService(deps: VehicleServiceDeps) {
   async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
     const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
     const requestIds = rows.flatMap((r) => (r.mintRequestId ? [r.mintRequestId] : []));
-    const [privileges, aftermarket, requests] = await Promise.all([
+    const [privileges, aftermarket, requests, synthetic] = await Promise.all([
       repo.privilegesFor(db, tokenIds, now()),
       repo.aftermarketDevicesFor(db, tokenIds),
       repo.requestsById(db, requestIds),
+      repo.syntheticDevicesFor(db, tokenIds),
     ]);
-    return renderUserDevices(rows, { privileges, aftermarket, requests }, publicBaseUrl);
+    return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic }, publicBaseUrl);
   }
 
   async function page(rows: repo.UserDeviceRow[], limit: number): Promise<Page<UserDevice>> {

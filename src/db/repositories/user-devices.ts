@@ -2,13 +2,19 @@
 // and fetch each related table once (no N+1).
 import { and, desc, eq, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
-import { aftermarketDevices, metaTransactionRequests, nftPrivileges, userDevices } from '../schema.ts';
+import { aftermarketDevices, metaTransactionRequests, nftPrivileges, syntheticDevices, userDevices } from '../schema.ts';
 
 export type UserDeviceRow = typeof userDevices.$inferSelect;
 export type NewUserDeviceRow = typeof userDevices.$inferInsert;
 export type PrivilegeRow = typeof nftPrivileges.$inferSelect;
 export type AftermarketDeviceRow = typeof aftermarketDevices.$inferSelect;
 export type MetaTxRow = typeof metaTransactionRequests.$inferSelect;
+export type SyntheticDeviceRow = typeof syntheticDevices.$inferSelect;
+/** A synthetic device with its mint request (null when minted elsewhere or the request is gone). */
+export interface SyntheticWithRequest {
+  device: SyntheticDeviceRow;
+  request: MetaTxRow | null;
+}
 
 export interface Owner {
   userId: string;
@@ -68,6 +74,17 @@ export async function privilegesFor(db: Db, tokenIds: bigint[], now: Date): Prom
 export async function aftermarketDevicesFor(db: Db | Tx, vehicleTokenIds: bigint[]): Promise<AftermarketDeviceRow[]> {
   if (vehicleTokenIds.length === 0) return [];
   return db.select().from(aftermarketDevices).where(inArray(aftermarketDevices.vehicleTokenId, vehicleTokenIds));
+}
+
+/** Synthetic devices of these vehicles with their mint requests, newest first (one query). */
+export async function syntheticDevicesFor(db: Db | Tx, vehicleTokenIds: bigint[]): Promise<SyntheticWithRequest[]> {
+  if (vehicleTokenIds.length === 0) return [];
+  return db
+    .select({ device: syntheticDevices, request: metaTransactionRequests })
+    .from(syntheticDevices)
+    .leftJoin(metaTransactionRequests, eq(metaTransactionRequests.id, syntheticDevices.mintRequestId))
+    .where(inArray(syntheticDevices.vehicleTokenId, vehicleTokenIds))
+    .orderBy(desc(syntheticDevices.createdAt), desc(syntheticDevices.id));
 }
 
 export async function requestsById(db: Db | Tx, ids: string[]): Promise<MetaTxRow[]> {

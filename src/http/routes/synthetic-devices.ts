@@ -1,0 +1,113 @@
+// HTTP <-> SyntheticDeviceService: GET/POST
+// /v1/user/devices/{userDeviceId}/integrations/{integrationTokenId}/commands/mint.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { badRequest, errorResponses } from '../errors.ts';
+import { Ksuid, TokenIdParam, TransactionRequest } from '../schemas.ts';
+import type { SyntheticDeviceService, SyntheticMintPayload } from '../../services/synthetic-devices.ts';
+import { toTransactionRequest } from '../../services/transactions.ts';
+
+const tags = ['vehicles'];
+const security = [{ bearerAuth: [] }];
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+const Params = Type.Object({ userDeviceId: Ksuid, integrationTokenId: TokenIdParam });
+
+const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
+
+/** The `eth_signTypedData_v4` object for MintSyntheticDeviceSign (CHAIN.md §1). */
+export const MintSyntheticPayload = Type.Object(
+  {
+    types: Type.Object({ EIP712Domain: Type.Array(TypedField), MintSyntheticDeviceSign: Type.Array(TypedField) }),
+    primaryType: Type.Literal('MintSyntheticDeviceSign'),
+    domain: Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() }),
+    message: Type.Object({
+      integrationNode: Type.String({ description: 'uint256 in decimal' }),
+      vehicleNode: Type.String({ description: 'uint256 in decimal' }),
+    }),
+  },
+  { description: "EIP-712 typed data; the vehicle owner signs it as-is (the synthetic device's wallet signs it on the server)" },
+);
+
+const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
+const MintSyntheticBody = Type.Object(
+  {
+    signature: Type.Optional(signatureText("The vehicle owner's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
+    userSignature: Type.Optional(signatureText('Synonym of signature')),
+  },
+  { additionalProperties: false },
+);
+
+function tokenId(raw: string): bigint {
+  const n = BigInt(raw);
+  if (n > MAX_UINT256) throw badRequest('params/integrationTokenId is larger than a uint256.');
+  return n;
+}
+
+function toResponse(p: SyntheticMintPayload): Static<typeof MintSyntheticPayload> {
+  return {
+    types: {
+      EIP712Domain: p.types.EIP712Domain.map((f) => ({ name: f.name, type: f.type })),
+      MintSyntheticDeviceSign: p.types.MintSyntheticDeviceSign.map((f) => ({ name: f.name, type: f.type })),
+    },
+    primaryType: p.primaryType,
+    domain: { ...p.domain },
+    message: { ...p.message },
+  };
+}
+
+function signatureOf(body: Static<typeof MintSyntheticBody>): string | undefined {
+  if (body.signature !== undefined && body.userSignature !== undefined && body.signature !== body.userSignature) {
+    throw badRequest('userSignature is a synonym of signature; send one of them, not two different values.');
+  }
+  return body.signature ?? body.userSignature;
+}
+
+export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: SyntheticDeviceService }> = async (app, { synthetic }) => {
+  // As for the vehicle mint: a POST with an empty JSON body (or none) asks for the payload.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    void json(req, text, done);
+  });
+
+  const path = '/v1/user/devices/:userDeviceId/integrations/:integrationTokenId/commands/mint';
+
+  app.get(
+    path,
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'EIP-712 MintSyntheticDeviceSign payload for the vehicle owner to sign',
+        params: Params,
+        response: { 200: MintSyntheticPayload, ...errorResponses(400, 401, 404, 409, 503) },
+      },
+    },
+    async (req) => toResponse(await synthetic.payload(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId))),
+  );
+
+  app.post(
+    path,
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Mint a synthetic device for the vehicle and integration with the owner's signature (without one: the payload, as GET)",
+        params: Params,
+        body: MintSyntheticBody,
+        response: { 200: MintSyntheticPayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
+      },
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
+    },
+    async (req, reply) => {
+      const outcome = await synthetic.mint(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId), signatureOf(req.body));
+      if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
+      return reply.code(202).send(toTransactionRequest(outcome.request));
+    },
+  );
+};
