@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readChainConfig, isMnemonic, parsePrivateKey, DEV_SYNTHETIC_WALLET_MNEMONIC, EMBEDDED_CONFIRMATIONS, CONFIGURED_CONFIRMATIONS } from '../../src/chain/config.ts';
+import { readChainConfig, isMnemonic, parsePrivateKey, DEV_SYNTHETIC_WALLET_MNEMONIC, CONFIGURED_CONFIRMATIONS } from '../../src/chain/config.ts';
 import { loadConfig } from '../../src/config.ts';
 import { PRODUCTION_ENV } from '../helpers/production-env.ts';
 
@@ -24,11 +24,11 @@ function read(env: Record<string, string>, prod = false) {
 }
 
 describe('chain settings', () => {
-  it('default to the embedded anvil: automine, one confirmation, a dev synthetic-wallet mnemonic', () => {
+  it('default to the embedded anvil: automine, final once mined, a dev synthetic-wallet mnemonic', () => {
     const { config, problems } = read({});
     assert.deepEqual(problems, []);
     assert.equal(config.kind, 'embedded');
-    assert.equal(config.confirmations, EMBEDDED_CONFIRMATIONS);
+    assert.equal(config.confirmations, 0);
     assert.equal(config.kind === 'embedded' && config.blockTime, undefined);
     assert.equal(config.syntheticWalletMnemonic, DEV_SYNTHETIC_WALLET_MNEMONIC);
   });
