@@ -21,8 +21,9 @@ describe('firmware updates by serial', () => {
 
   before(async () => {
     cloud = await startFakeCloud();
+    // Generous: the timeout cases wait it out; a tight one would also time out healthy answers on a busy machine.
     t = await createTestApp({
-      env: { FIRMWARE_CONNECTORS: JSON.stringify({ autopi: { baseUrl: cloud.baseUrl, token: cloud.token, timeoutMs: 300 } }) },
+      env: { FIRMWARE_CONNECTORS: JSON.stringify({ autopi: { baseUrl: cloud.baseUrl, token: cloud.token, timeoutMs: 2000 } }) },
     });
     alice = await t.token('alice', getAddress(ALICE));
     bob = await t.token('bob', getAddress(BOB));
@@ -124,7 +125,7 @@ describe('firmware updates by serial', () => {
   it('maps cloud failures on request to 424/502/503/504 and stores no task', async () => {
     const tokenId = await device('fw-errors');
     const cases: [string, (res: import('node:http').ServerResponse) => void, number, RegExp][] = [
-      ['timeout', () => undefined, 504, /did not answer within 300 ms/],
+      ['timeout', () => undefined, 504, /did not answer within 2000 ms/],
       ['busy', (res) => res.writeHead(503, { 'retry-after': '7' }).end(), 503, /temporarily unavailable/],
       ['server error', (res) => res.writeHead(500).end(), 502, /failed \(HTTP 500\)/],
       ['bad token', (res) => res.writeHead(401).end(), 502, /refused our credentials/],
