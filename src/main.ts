@@ -3,14 +3,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { isProductionEnv, loadConfig, type Config } from './config.ts';
-import { startService, openConfiguredDatabase } from './runtime.ts';
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { parseAddress } from './domain/address.ts';
-import { blobStoreFrom, documentReconcileDeps } from './runtime.ts';
 import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
 import { runDtcImport } from './cli/dtc-import.ts';
 import { registerChainCommands } from './cli/chain-commands.ts';
-import { startWorkerService } from './runtime.ts';
+
+// The runtime (database engines, Fastify, S3, the chain) loads only in the commands that use it,
+// so `token` and `--help` answer without loading it.
+const runtime = () => import('./runtime.ts');
 
 function configOrExit(): Config {
   const r = loadConfig(process.env);
@@ -67,7 +68,7 @@ program
     const logger = createLogger(config);
     let service;
     try {
-      service = await startService(config, logger);
+      service = await (await runtime()).startService(config, logger);
     } catch (e) {
       fail(e);
     }
@@ -101,7 +102,7 @@ program
   .action(async () => {
     const config = configOrExit();
     try {
-      const { database, lock } = await openConfiguredDatabase(config);
+      const { database, lock } = await (await runtime()).openConfiguredDatabase(config);
       try {
         await database.migrate();
         process.stderr.write(`migrations applied (${database.kind})\n`);
@@ -143,7 +144,7 @@ program
     const code = await runDtcImport(file, opts, {
       stderr: process.stderr,
       open: async () => {
-        const { database, lock } = await openConfiguredDatabase(config);
+        const { database, lock } = await (await runtime()).openConfiguredDatabase(config);
         const close = async () => {
           await database.close();
           lock?.release();
@@ -174,7 +175,8 @@ program
       {
         stderr: process.stderr,
         open: async () => {
-          const { database, lock } = await openConfiguredDatabase(config);
+          const { database, lock } = await (await runtime()).openConfiguredDatabase(config);
+          const { blobStoreFrom, documentReconcileDeps } = await runtime();
           const store = blobStoreFrom(config);
           const close = async () => {
             await store.close();
@@ -205,7 +207,7 @@ program
     const logger = createLogger(config);
     let service;
     try {
-      service = await startWorkerService(config, logger);
+      service = await (await runtime()).startWorkerService(config, logger);
     } catch (e) {
       fail(e);
     }
