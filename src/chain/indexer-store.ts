@@ -1,7 +1,7 @@
 // The indexer's database side: load the rows a batch touches (locked), write the changed rows
 // back in bulk, keep the cursor and the per-batch undo log in chain_blocks, and replay undo
 // logs on a rewind. Only the indexer-owned columns of existing rows are ever written.
-import { and, desc, eq, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gt, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../db/engine.ts';
 import {
@@ -55,7 +55,7 @@ const PRIMARY_KEYS: { [T in TableName]: readonly (keyof RowOf[T] & string)[] } =
 /** Tables with an updated_at the API shows: bumped whenever the indexer changes the row. */
 const HAS_UPDATED_AT: ReadonlySet<TableName> = new Set(['device', 'vehicle', 'synthetic']);
 
-const ROWS_PER_STATEMENT = 400;
+const ROWS_PER_STATEMENT = 2000;
 const KEYS_PER_QUERY = 5000;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -110,15 +110,24 @@ export async function setCursor(tx: Tx, cursor: Cursor): Promise<void> {
 
 // ----- loading --------------------------------------------------------------------------------
 
+/**
+ * `column IN (values)` with the values as ONE JSON parameter: thousands of keys cost one bind
+ * value instead of thousands (building and binding those dominated big batches).
+ */
+function inJson(col: PgColumn, values: readonly (string | bigint)[], cast: 'numeric' | 'text'): SQL {
+  const json = JSON.stringify(values.map(String));
+  return sql`${col} in (select jsonb_array_elements_text(${json}::jsonb)::${sql.raw(cast)})`;
+}
+
 /** Loads (and row-locks) everything `keys` names into a fresh World. */
 export async function loadWorld(tx: Tx, keys: WorldKeys): Promise<World> {
   const w = emptyWorld();
   const d = aftermarketDevices;
-  for (const row of await byChunks(keys.deviceTokens, (c) => tx.select().from(d).where(inArray(d.tokenId, c)).for('update'))) {
+  for (const row of await byChunks(keys.deviceTokens, (c) => tx.select().from(d).where(inJson(d.tokenId, c, 'numeric')).for('update'))) {
     w.devices.set(row.tokenId.toString(), row);
     if (row.serial !== null) w.serialOwners.set(row.serial, row.tokenId.toString());
   }
-  for (const row of await byChunks(keys.serials, (c) => tx.select({ tokenId: d.tokenId, serial: d.serial }).from(d).where(inArray(d.serial, c)))) {
+  for (const row of await byChunks(keys.serials, (c) => tx.select({ tokenId: d.tokenId, serial: d.serial }).from(d).where(inJson(d.serial, c, 'text')))) {
     if (row.serial !== null) w.serialOwners.set(row.serial, row.tokenId.toString());
   }
 
@@ -127,33 +136,30 @@ export async function loadWorld(tx: Tx, keys: WorldKeys): Promise<World> {
     tx
       .select({ hash: m.hash, userDeviceId: sql<string | null>`${m.subject} ->> 'userDeviceId'` })
       .from(m)
-      .where(and(inArray(m.hash, c), eq(m.kind, 'MintVehicle'))),
+      .where(and(inJson(m.hash, c, 'text'), eq(m.kind, 'MintVehicle'))),
   );
   for (const r of requests) if (r.hash && r.userDeviceId) w.mintRequests.set(r.hash.toLowerCase(), r.userDeviceId);
 
   const u = userDevices;
-  const vehicleTokens = [...keys.vehicleTokens];
   const requestIds = [...new Set(w.mintRequests.values())];
-  if (vehicleTokens.length + requestIds.length > 0) {
-    const rows = [
-      ...(await byChunks(vehicleTokens, (c) => tx.select().from(u).where(inArray(u.tokenId, c)).for('update'))),
-      ...(await byChunks(requestIds, (c) => tx.select().from(u).where(inArray(u.id, c)).for('update'))),
-    ];
-    for (const row of rows) {
-      w.vehicles.set(row.id, row);
-      if (row.tokenId !== null) w.vehicleByToken.set(row.tokenId.toString(), row.id);
-    }
+  const vehicleRows = [
+    ...(await byChunks(keys.vehicleTokens, (c) => tx.select().from(u).where(inJson(u.tokenId, c, 'numeric')).for('update'))),
+    ...(await byChunks(requestIds, (c) => tx.select().from(u).where(inJson(u.id, c, 'text')).for('update'))),
+  ];
+  for (const row of vehicleRows) {
+    w.vehicles.set(row.id, row);
+    if (row.tokenId !== null) w.vehicleByToken.set(row.tokenId.toString(), row.id);
   }
 
   const p = nftPrivileges;
-  for (const row of await byChunks(keys.privilegeTokens, (c) => tx.select().from(p).where(inArray(p.tokenId, c)).for('update'))) {
+  for (const row of await byChunks(keys.privilegeTokens, (c) => tx.select().from(p).where(inJson(p.tokenId, c, 'numeric')).for('update'))) {
     w.privileges.set(privilegeKey(row.tokenId, row.privilege, row.userAddress), row);
   }
 
   const s = syntheticDevices;
   const syntheticRows = [
-    ...(await byChunks(keys.syntheticTokens, (c) => tx.select().from(s).where(inArray(s.tokenId, c)).for('update'))),
-    ...(await byChunks(keys.syntheticAddresses, (c) => tx.select().from(s).where(inArray(s.address, c)).for('update'))),
+    ...(await byChunks(keys.syntheticTokens, (c) => tx.select().from(s).where(inJson(s.tokenId, c, 'numeric')).for('update'))),
+    ...(await byChunks(keys.syntheticAddresses, (c) => tx.select().from(s).where(inJson(s.address, c, 'text')).for('update'))),
   ];
   for (const row of syntheticRows) {
     w.synthetics.set(row.id, row);
@@ -161,10 +167,10 @@ export async function loadWorld(tx: Tx, keys: WorldKeys): Promise<World> {
     w.syntheticByAddress.set(row.address, row.id);
   }
 
-  for (const row of await byChunks(keys.manufacturerTokens, (c) => tx.select().from(manufacturers).where(inArray(manufacturers.tokenId, c)).for('update'))) {
+  for (const row of await byChunks(keys.manufacturerTokens, (c) => tx.select().from(manufacturers).where(inJson(manufacturers.tokenId, c, 'numeric')).for('update'))) {
     w.manufacturers.set(row.tokenId.toString(), row);
   }
-  for (const row of await byChunks(keys.integrationTokens, (c) => tx.select().from(integrations).where(inArray(integrations.tokenId, c)).for('update'))) {
+  for (const row of await byChunks(keys.integrationTokens, (c) => tx.select().from(integrations).where(inJson(integrations.tokenId, c, 'numeric')).for('update'))) {
     w.integrations.set(row.tokenId.toString(), row);
   }
   return w;
@@ -176,16 +182,28 @@ function columnOf(table: PgTable, prop: string): PgColumn {
   return (table as unknown as Record<string, PgColumn>)[prop]!;
 }
 
-function keyCondition(table: TableName, rows: readonly RowOf[TableName][]): SQL {
-  const pk = PRIMARY_KEYS[table] as readonly string[];
-  if (pk.length === 1) {
-    const prop = pk[0]!;
-    return inArray(columnOf(TABLES[table], prop), rows.map((r) => (r as unknown as Record<string, unknown>)[prop]));
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** A row as JSON keyed by column name, for jsonb_populate_recordset (bigints as strings, exact). */
+function jsonRow(table: PgTable, row: RowOf[TableName]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const values = row as unknown as Record<string, unknown>;
+  for (const [prop, col] of Object.entries(getTableColumns(table))) {
+    const v = values[prop];
+    out[col.name] = typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v;
   }
-  // nft_privileges: (token_id, privilege, user_address)
-  const tuples = (rows as RowOf['privilege'][]).map((r) => sql`(${r.tokenId.toString()}::numeric, ${r.privilege}::integer, ${r.userAddress})`);
-  return sql`(${nftPrivileges.tokenId}, ${nftPrivileges.privilege}, ${nftPrivileges.userAddress}) in (${sql.join(tuples, sql`, `)})`;
+  return out;
 }
+
+/**
+ * Rows as ONE jsonb parameter expanded by jsonb_populate_recordset: a bulk write costs one bind
+ * value whatever its size (the same SQL works on PostgreSQL and PGlite).
+ */
+function rowsParam(table: PgTable, rows: readonly RowOf[TableName][]): SQL {
+  return sql`jsonb_populate_recordset(null::${table}, ${JSON.stringify(rows.map((r) => jsonRow(table, r)))}::jsonb)`;
+}
+
+const pkColumns = (table: TableName) => (PRIMARY_KEYS[table] as readonly string[]).map((p) => quote(columnOf(TABLES[table], p).name)).join(', ');
 
 /**
  * Brings each row to its `target` image: deleted when null, otherwise inserted whole when
@@ -196,21 +214,23 @@ export async function writeRows(tx: Tx, targets: readonly { table: TableName; ke
   const order: TableName[] = ['manufacturer', 'integration', 'vehicle', 'device', 'synthetic', 'privilege'];
   for (const table of [...order].reverse()) {
     const gone = targets.filter((t) => t.table === table && t.target === null && t.before !== null).map((t) => t.before!);
-    for (const c of chunks(gone, ROWS_PER_STATEMENT)) await tx.delete(TABLES[table]).where(keyCondition(table, c));
+    const t = TABLES[table];
+    const pk = sql.raw(pkColumns(table));
+    for (const c of chunks(gone, ROWS_PER_STATEMENT)) {
+      await tx.execute(sql`delete from ${t} where (${pk}) in (select ${pk} from ${rowsParam(t, c)})`);
+    }
   }
   for (const table of order) {
     const rows = targets.filter((t) => t.table === table && t.target !== null).map((t) => t.target!);
     if (rows.length === 0) continue;
     const t = TABLES[table];
-    const set: Record<string, SQL> = {};
-    for (const prop of INDEXED_COLUMNS[table] as readonly string[]) set[prop] = sql.raw(`excluded."${columnOf(t, prop).name}"`);
-    if (HAS_UPDATED_AT.has(table)) set.updatedAt = sql`now()`;
-    const target = (PRIMARY_KEYS[table] as readonly string[]).map((p) => columnOf(t, p));
+    const columns = sql.raw(Object.values(getTableColumns(t)).map((c) => quote(c.name)).join(', '));
+    const updates = (INDEXED_COLUMNS[table] as readonly string[]).map((p) => `${quote(columnOf(t, p).name)} = excluded.${quote(columnOf(t, p).name)}`);
+    if (HAS_UPDATED_AT.has(table)) updates.push(`"updated_at" = now()`);
     for (const c of chunks(rows, ROWS_PER_STATEMENT)) {
-      await tx
-        .insert(t)
-        .values(c)
-        .onConflictDoUpdate({ target, set });
+      await tx.execute(
+        sql`insert into ${t} (${columns}) select ${columns} from ${rowsParam(t, c)} on conflict (${sql.raw(pkColumns(table))}) do update set ${sql.raw(updates.join(', '))}`,
+      );
     }
   }
 }

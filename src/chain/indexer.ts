@@ -190,6 +190,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
     if (from > safe) return { applied: 0, toBlock: cursor.blockNumber, caughtUp: true };
     const to = from + batchBlocks - 1n < safe ? from + batchBlocks - 1n : safe;
 
+    const t0 = performance.now();
     const endHash = await blockHash(to);
     const logs = await getLogs(from, to);
     // The range must come from one branch: the end block unchanged while the logs were read and
@@ -200,6 +201,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
     const { events, undecodable } = decodeLogs(logs, addresses);
     if (undecodable > 0) log.warn({ from: from.toString(), to: to.toString(), undecodable }, 'indexer: logs that did not decode were skipped');
     const names = await integrationNames(events);
+    const t1 = performance.now();
 
     const { changes, warnings } = await database.db.transaction(async (tx) => {
       const locked = await lockCursor(tx, cursor);
@@ -215,7 +217,10 @@ export function createIndexer(o: IndexerOptions): Indexer {
       return { changes: diff, warnings: result.warnings };
     });
     for (const w of warnings) log.warn({ from: from.toString(), to: to.toString() }, `indexer: ${w}`);
-    if (events.length > 0) log.debug?.({ from: from.toString(), to: to.toString(), events: events.length, rows: changes.length }, 'indexer: batch applied');
+    if (events.length > 0) {
+      const ms = { chain: Math.round(t1 - t0), database: Math.round(performance.now() - t1) };
+      log.debug?.({ from: from.toString(), to: to.toString(), events: events.length, rows: changes.length, ms }, 'indexer: batch applied');
+    }
     return { applied: events.length, toBlock: to, caughtUp: to >= safe };
   }
 

@@ -1,7 +1,7 @@
 // Registry and node-NFT logs decoded into the typed events the indexer applies (CHAIN.md §4).
 // Pure: raw JSON-RPC logs in, events out, in chain order. Logs of other contracts, events the
 // service does not use and logs that fail to decode are dropped (and counted).
-import { decodeEventLog, toEventSelector, type Abi, type Address, type Hex } from 'viem';
+import { decodeAbiParameters, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex } from 'viem';
 import { dimoRegistryAbi, nodeNftAbi } from '../chain/abi/index.ts';
 
 /** Where an event sits in the chain; `blockTime` is the block's timestamp when the node reports it. */
@@ -109,26 +109,62 @@ const REGISTRY_EVENTS: Record<string, Mapper> = {
 };
 
 interface Decoder {
-  abi: Abi;
   /** Registry event mapper, or null for the NFT events (Transfer, PrivilegeSet). */
   map: Mapper | null;
   name: string;
+  indexed: readonly AbiParameter[];
+  data: readonly AbiParameter[];
+  /** Every data parameter is a uint256 or an address word. */
+  staticData: boolean;
 }
 
-/** topic0 → the one ABI item that decodes it. Built once per process (pure data). */
+// Indexed parameters of these events are all static words (uint256, address), read straight
+// from the topics; the rest is one decodeAbiParameters call. viem's decodeEventLog re-hashes
+// every ABI item's signature per log, which made decoding the indexer's slowest step.
+function decoderFor(item: AbiEvent, map: Mapper | null): [string, Decoder] {
+  const indexed = item.inputs.filter((i) => i.indexed);
+  if (indexed.some((i) => i.type !== 'uint256' && i.type !== 'address')) throw new Error(`${item.name}: unsupported indexed parameter type`);
+  const data = item.inputs.filter((i) => !i.indexed);
+  const staticData = data.every((i) => i.type === 'uint256' || i.type === 'address');
+  return [toEventSelector(item), { map, name: item.name, indexed, data, staticData }];
+}
+
+/** topic0 → how to decode it. Built once per process (pure data). */
 function buildDecoders(): Map<string, Decoder> {
   const out = new Map<string, Decoder>();
   for (const item of dimoRegistryAbi as Abi) {
     if (item.type !== 'event') continue;
     const map = REGISTRY_EVENTS[item.name];
-    if (map) out.set(toEventSelector(item), { abi: [item], map, name: item.name });
+    if (map) out.set(...decoderFor(item, map));
   }
   for (const item of nodeNftAbi as Abi) {
-    if (item.type === 'event' && (item.name === 'Transfer' || item.name === 'PrivilegeSet')) {
-      out.set(toEventSelector(item), { abi: [item], map: null, name: item.name });
-    }
+    if (item.type === 'event' && (item.name === 'Transfer' || item.name === 'PrivilegeSet')) out.set(...decoderFor(item, null));
   }
   return out;
+}
+
+function decodeArgs(d: Decoder, topics: readonly Hex[], data: Hex): Args | null {
+  if (topics.length !== d.indexed.length + 1) return null;
+  const args: Args = {};
+  d.indexed.forEach((p, i) => {
+    const word = topics[i + 1]!;
+    args[p.name!] = p.type === 'uint256' ? BigInt(word) : `0x${word.slice(26)}`;
+  });
+  if (d.data.length === 0) return args;
+  if (d.staticData) {
+    // Only uint256/address words: read them in place (most logs: PrivilegeSet, pair, claim).
+    if (data.length < 2 + 64 * d.data.length) return null;
+    d.data.forEach((p, i) => {
+      const word = data.slice(2 + 64 * i, 66 + 64 * i);
+      args[p.name!] = p.type === 'uint256' ? BigInt(`0x${word}`) : `0x${word.slice(24)}`;
+    });
+    return args;
+  }
+  const values = decodeAbiParameters(d.data, data);
+  d.data.forEach((p, i) => {
+    args[p.name!] = values[i];
+  });
+  return args;
 }
 
 const DECODERS = buildDecoders();
@@ -164,11 +200,13 @@ export function decodeLogs(logs: readonly RawLog[], addresses: ContractAddresses
     const nft = nftByAddress.get(address);
     if (decoder.map ? address !== registry : nft === undefined) continue;
     if (decoder.name === 'PrivilegeSet' && nft !== 'vehicle') continue;
-    let args: Args;
+    let args: Args | null;
     try {
-      const decoded = decodeEventLog({ abi: decoder.abi, topics: log.topics as [Hex, ...Hex[]], data: log.data, strict: true });
-      args = decoded.args as unknown as Args;
+      args = decodeArgs(decoder, log.topics, log.data);
     } catch {
+      args = null;
+    }
+    if (!args) {
       undecodable++;
       continue;
     }
@@ -188,6 +226,8 @@ export function decodeLogs(logs: readonly RawLog[], addresses: ContractAddresses
     }
     if (body) events.push({ ...position, ...body });
   }
-  events.sort((x, y) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1));
+  const before = (x: ChainEvent, y: ChainEvent) => (x.blockNumber === y.blockNumber ? x.logIndex - y.logIndex : x.blockNumber < y.blockNumber ? -1 : 1);
+  // Nodes return logs in chain order; sort only if one did not.
+  if (events.some((e, i) => i > 0 && before(events[i - 1]!, e) > 0)) events.sort(before);
   return { events, undecodable };
 }

@@ -1,0 +1,234 @@
+// Indexer throughput: anvil with the registry deployed and seeded, then a backlog of chain events
+// the indexer has not seen — BENCH_INDEXER_DEVICES aftermarket devices minted by the manufacturer's
+// batch call (each: a Transfer, AftermarketDeviceNodeMinted and its Serial attribute) and
+// BENCH_INDEXER_PRIVILEGES privilege grants on one vehicle (each a PrivilegeSet, its own block).
+// The indexer first catches up with the deployment, then the backlog is timed from its cursor
+// to the head: eth_getLogs, decoding, and the batch transactions writing PostgreSQL (or PGlite).
+//
+//   DATABASE_URL=postgres://… node --import tsx bench/indexer.ts
+//
+// Environment:
+//   BENCH_INDEXER_DEVICES     devices to mint (default 2000)   BENCH_INDEXER_PRIVILEGES  grants (default 2000)
+//   BENCH_INDEXER_BATCH       indexer batch size in blocks (default 2000)
+//   BENCH_INDEXER_RUNS        timed passes, each into a fresh database (default 3; the median is reported)
+//   BENCH_VERBOSE=1           print each batch (events, rows written, ms on chain reads and in the database)
+//   DATABASE_URL              PostgreSQL server: a fresh database is created for the run and dropped
+// Target: at least 2,000 events/s applied to PostgreSQL.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { count } from 'drizzle-orm';
+import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, http, keccak256, toBytes, type Address, type Hash, type Hex, type PublicClient } from 'viem';
+import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
+import { dimoRegistryAbi, nodeNftAbi } from '../src/chain/abi/index.ts';
+import { DEFAULT_ANVIL_MNEMONIC, startAnvil } from '../src/chain/anvil.ts';
+import { createChainContext } from '../src/chain/context.ts';
+import { deployRegistry, seedRegistry } from '../src/chain/deploy.ts';
+import { createIndexer, type Indexer } from '../src/chain/indexer.ts';
+import { openPglite, openPostgres, type Database } from '../src/db/engine.ts';
+import { aftermarketDevices, nftPrivileges } from '../src/db/schema.ts';
+
+const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
+const DEVICES = num('BENCH_INDEXER_DEVICES', 2000);
+const PRIVILEGES = num('BENCH_INDEXER_PRIVILEGES', 2000);
+const BATCH_BLOCKS = num('BENCH_INDEXER_BATCH', 2000);
+const RUNS = num('BENCH_INDEXER_RUNS', 3);
+const DEVICES_PER_TX = 50;
+const TARGET = 2000;
+
+async function openDatabase(): Promise<{ database: Database; label: string; drop: () => Promise<void> }> {
+  const server = process.env.DATABASE_URL;
+  if (server) {
+    const name = `bench_indexer_${crypto.randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(server);
+    u.pathname = `/${name}`;
+    const database = openPostgres({ url: u.toString() });
+    await database.migrate();
+    return {
+      database,
+      label: 'postgres',
+      drop: async () => {
+        await database.close();
+        const c = new pg.Client({ connectionString: server });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-indexer-pg-'));
+  const database = await openPglite({ dataDir: dir });
+  await database.migrate();
+  return {
+    database,
+    label: 'pglite',
+    drop: async () => {
+      await database.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Sends every transaction without waiting for receipts (explicit nonces: anvil's pending nonce lags
+ * under a burst), then mines until the pool is empty and checks the last receipt.
+ */
+async function sendAll(publicClient: PublicClient, from: Address, send: (i: number, nonce: number) => Promise<Hash>, n: number): Promise<void> {
+  const first = await publicClient.getTransactionCount({ address: from, blockTag: 'pending' });
+  let last: Hash | undefined;
+  for (let i = 0; i < n; i++) last = await send(i, first + i);
+  for (let i = 0; i < 1000; i++) {
+    const status: { pending: Hex } = await publicClient.request({ method: 'txpool_status' } as never);
+    if (BigInt(status.pending) === 0n) break;
+    await publicClient.request({ method: 'evm_mine' } as never);
+  }
+  if (last) {
+    const r = await publicClient.waitForTransactionReceipt({ hash: last });
+    if (r.status !== 'success') throw new Error('a backlog transaction reverted');
+  }
+  // Automine may still be sealing: wait until the head stops moving.
+  for (let head = -1n; ; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await publicClient.getBlockNumber();
+    if (now === head) break;
+    head = now;
+  }
+}
+
+async function main() {
+  const anvil = await startAnvil({});
+  try {
+    const transport = http(anvil.rpcUrl);
+    const chainId = await createPublicClient({ transport }).getChainId();
+    const chain = defineChain({ id: chainId, name: 'anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
+    const publicClient = createPublicClient({ chain, transport, pollingInterval: 20, cacheTime: 0 }) as PublicClient;
+    const dev = (i: number) => mnemonicToAccount(DEFAULT_ANVIL_MNEMONIC, { addressIndex: i });
+    const [deployer, relayer, manufacturer, owner] = [dev(0), dev(1), dev(2), dev(3)];
+    const wallet = (account: typeof deployer) => createWalletClient({ account, transport, chain });
+    const deployment = await deployRegistry({ publicClient, walletClient: wallet(deployer), relayer: relayer.address });
+    const seed = await seedRegistry({ publicClient, walletClient: wallet(deployer), registry: deployment.registry, manufacturerOwner: manufacturer.address });
+
+    // A vehicle for the privilege grants, minted by the owner's signature through the relayer role.
+    const made = await wallet(relayer).writeContract({ address: deployment.registry, abi: dimoRegistryAbi, functionName: 'mintManufacturer', args: [deployer.address, 'Ford', []] });
+    await publicClient.waitForTransactionReceipt({ hash: made });
+    const ford = await publicClient.readContract({ address: deployment.registry, abi: dimoRegistryAbi, functionName: 'getManufacturerIdByName', args: ['Ford'] });
+    const attrs = [
+      { attribute: 'Make', info: 'Ford' },
+      { attribute: 'Model', info: 'Bronco' },
+      { attribute: 'Year', info: '2021' },
+    ];
+    const sig = await owner.signTypedData({
+      domain: { name: 'DIMO', version: '1', chainId, verifyingContract: deployment.registry },
+      types: {
+        MintVehicleWithDeviceDefinitionSign: [
+          { name: 'manufacturerNode', type: 'uint256' },
+          { name: 'owner', type: 'address' },
+          { name: 'deviceDefinitionId', type: 'string' },
+          { name: 'attributes', type: 'string[]' },
+          { name: 'infos', type: 'string[]' },
+        ],
+      },
+      primaryType: 'MintVehicleWithDeviceDefinitionSign',
+      message: { manufacturerNode: ford, owner: owner.address, deviceDefinitionId: 'ford_bronco_2021', attributes: attrs.map((a) => a.attribute), infos: attrs.map((a) => a.info) },
+    });
+    const mint = await wallet(relayer).writeContract({
+      address: deployment.registry,
+      abi: dimoRegistryAbi,
+      functionName: 'mintVehicleWithDeviceDefinitionSign',
+      args: [ford, owner.address, 'ford_bronco_2021', attrs, sig],
+    });
+    await publicClient.waitForTransactionReceipt({ hash: mint });
+    const backlogStart = await publicClient.getBlockNumber();
+
+    const t0 = Date.now();
+    const deviceTxs = Math.ceil(DEVICES / DEVICES_PER_TX);
+    await sendAll(
+      publicClient,
+      manufacturer.address,
+      (i, nonce) => {
+        const n = Math.min(DEVICES_PER_TX, DEVICES - i * DEVICES_PER_TX);
+        const infos = Array.from({ length: n }, (_, j) => {
+          const k = i * DEVICES_PER_TX + j;
+          return { addr: privateKeyToAccount(keccak256(toBytes(`bench device ${k}`))).address, attrInfoPairs: [{ attribute: 'Serial', info: `BENCH-${k}` }] };
+        });
+        return wallet(manufacturer).sendTransaction({
+          to: deployment.registry,
+          data: encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'mintAftermarketDeviceByManufacturerBatch', args: [seed.manufacturers.AutoPi!, infos] }),
+          gas: 30_000_000n,
+          nonce,
+        });
+      },
+      deviceTxs,
+    );
+    const expires = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+    await sendAll(
+      publicClient,
+      owner.address,
+      (i, nonce) =>
+        wallet(owner).sendTransaction({
+          to: deployment.vehicleId,
+          data: encodeFunctionData({ abi: nodeNftAbi, functionName: 'setPrivilege', args: [1n, BigInt(1 + (i % 5)), privateKeyToAccount(keccak256(toBytes(`bench user ${i}`))).address, expires] }),
+          gas: 200_000n,
+          nonce,
+        }),
+      PRIVILEGES,
+    );
+    const head = await publicClient.getBlockNumber();
+    console.log(`backlog: ${DEVICES} devices in ${deviceTxs} txs, ${PRIVILEGES} privilege grants, blocks ${backlogStart + 1n}..${head} (built in ${Date.now() - t0} ms)`);
+
+    const verbose = process.env.BENCH_VERBOSE === '1';
+    const logger = { info() {}, warn: (o: object, m: string) => console.warn(m, o), error: (o: object, m: string) => console.error(m, o), debug: (o: object, m: string) => verbose && console.log(m, o) };
+    const rates: number[] = [];
+    let label = '';
+    for (let run = 1; run <= RUNS; run++) {
+      const opened = await openDatabase();
+      label = opened.label;
+      const { database } = opened;
+      try {
+        const context = (confirmations: number) => createChainContext({ rpcUrl: anvil.rpcUrl, chainId, deployment, relayerAccount: relayer, confirmations });
+        // Untimed: everything before the backlog (a confirmation depth that stops right there).
+        const now = await publicClient.getBlockNumber();
+        await catchUp(createIndexer({ database, chain: context(Number(now - backlogStart)), batchBlocks: BATCH_BLOCKS, logger }));
+        const indexer = createIndexer({ database, chain: context(0), batchBlocks: BATCH_BLOCKS, logger });
+        const start = performance.now();
+        const applied = await catchUp(indexer);
+        const seconds = (performance.now() - start) / 1000;
+        const [devices] = await database.db.select({ n: count() }).from(aftermarketDevices);
+        const [privileges] = await database.db.select({ n: count() }).from(nftPrivileges);
+        if (devices?.n !== DEVICES || privileges?.n !== PRIVILEGES) {
+          throw new Error(`indexed ${devices?.n} devices and ${privileges?.n} privileges, expected ${DEVICES} and ${PRIVILEGES}`);
+        }
+        if (applied !== DEVICES * 3 + PRIVILEGES) throw new Error(`the timed pass applied ${applied} events, expected ${DEVICES * 3 + PRIVILEGES}`);
+        rates.push(applied / seconds);
+        console.log(`run ${run}: ${applied} events in ${seconds.toFixed(2)} s = ${Math.round(applied / seconds)} events/s (load average ${os.loadavg()[0]!.toFixed(1)})`);
+      } finally {
+        await opened.drop();
+      }
+    }
+    const sorted = [...rates].sort((x, y) => x - y);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    console.log(
+      `indexer (${label}, batches of ${BATCH_BLOCKS} blocks, ${DEVICES * 3 + PRIVILEGES} events: ${DEVICES * 2 + PRIVILEGES} with an effect + ${DEVICES} mint Transfers): ` +
+        `median ${Math.round(median)} events/s, best ${Math.round(sorted[sorted.length - 1]!)} over ${RUNS} runs (target ≥ ${TARGET}: ${median >= TARGET ? 'met' : 'MISSED'})`,
+    );
+  } finally {
+    await anvil.stop();
+  }
+}
+
+async function catchUp(indexer: Indexer): Promise<number> {
+  let applied = 0;
+  for (;;) {
+    const r = await indexer.tick();
+    applied += r.applied;
+    if (r.caughtUp) return applied;
+  }
+}
+
+await main();
