@@ -4,19 +4,18 @@
 // that links it to the vehicle. The indexer gives the vehicle its token id once the mint is on
 // chain; until then the vehicle's `nft` block shows the request's status.
 import { and, eq } from 'drizzle-orm';
-import { encodeFunctionData, recoverAddress, type Address, type Hex } from 'viem';
+import { encodeFunctionData, type Address, type Hex } from 'viem';
 import type { Db, Tx } from '../db/engine.ts';
 import { metaTransactionRequests, userDevices } from '../db/schema.ts';
 import type { ChainContext } from '../chain/context.ts';
 import { dimoRegistryAbi } from '../chain/abi/index.ts';
 import { enqueueTransaction, IN_FLIGHT, type MetaTxRow } from '../chain/outbox.ts';
 import { MakeNodeMissingError, type MakeNodes } from '../chain/manufacturers.ts';
-import { isRpcUnavailable } from '../chain/errors.ts';
 import { attrInfoPairs, hashPayload, mintVehiclePayload, type TypedDataPayload } from '../domain/eip712.ts';
-import { parseSignature } from '../domain/signature.ts';
+import { checkSignature, onChain } from './signature-check.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound, serviceUnavailable } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../http/errors.ts';
 import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
 
 export type MintPayload = TypedDataPayload<'MintVehicleWithDeviceDefinitionSign'>;
@@ -42,21 +41,6 @@ export interface VehicleMintDeps {
   onEnqueued?: (request: MetaTxRow) => void;
 }
 
-/** ERC-1271 `isValidSignature(bytes32,bytes)` and its magic value. */
-const ERC1271_ABI = [
-  {
-    type: 'function',
-    name: 'isValidSignature',
-    stateMutability: 'view',
-    inputs: [
-      { name: 'hash', type: 'bytes32' },
-      { name: 'signature', type: 'bytes' },
-    ],
-    outputs: [{ name: '', type: 'bytes4' }],
-  },
-] as const;
-const ERC1271_MAGIC = '0x1626ba7e';
-
 export const MAX_IMAGE_BYTES = 1024 * 1024;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -74,16 +58,6 @@ export function checkPngField(field: string, value: string | undefined): void {
   if (bytes.length > MAX_IMAGE_BYTES) throw badRequest(`${field} is larger than ${MAX_IMAGE_BYTES} bytes.`);
   if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) {
     throw badRequest(`${field} is not a PNG image.`);
-  }
-}
-
-/** Chain calls from a request: an unreachable node is a 503, never a hang or a 500. */
-async function onChain<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (isRpcUnavailable(err)) throw serviceUnavailable(`The chain is unavailable (${what}); try again shortly.`);
-    throw err;
   }
 }
 
@@ -127,37 +101,11 @@ export function createVehicleMintService(deps: VehicleMintDeps) {
     });
   }
 
-  /**
-   * The bytes to relay when `signature` is the owner's over `payload`: the normalised ECDSA form
-   * for an EOA; for a contract wallet whichever form its isValidSignature accepts. 400 otherwise.
-   */
+  /** The bytes to relay when `signature` is the owner's over `payload` (ECDSA, or ERC-1271 for a contract wallet); 400 otherwise. */
   async function verifiedSignature(payload: MintPayload, owner: Address, signature: string): Promise<Hex> {
-    const parsed = parseSignature(signature);
-    if (!parsed.ok) throw badRequest(`signature ${parsed.reason}.`);
-    const digest = hashPayload(payload);
-    let signer: Address | null = null;
-    try {
-      signer = await recoverAddress({ hash: digest, signature: parsed.bytes });
-    } catch {
-      signer = null;
-    }
-    if (signer && signer.toLowerCase() === owner.toLowerCase()) return parsed.bytes;
-
-    const code = await onChain('reading the owner account', () => chain.publicClient.getCode({ address: owner }));
-    if (code && code !== '0x') {
-      for (const candidate of [parsed.raw, parsed.bytes]) {
-        const result = await onChain('checking the wallet signature', async () => {
-          try {
-            return await chain.publicClient.readContract({ address: owner, abi: ERC1271_ABI, functionName: 'isValidSignature', args: [digest, candidate] });
-          } catch (err) {
-            if (isRpcUnavailable(err)) throw err;
-            return null; // reverted or not an ERC-1271 wallet
-          }
-        });
-        if (result?.toLowerCase() === ERC1271_MAGIC) return candidate;
-      }
-    }
-    const by = signer ? `; it was signed by ${signer}` : '';
+    const check = await checkSignature(chain, 'signature', hashPayload(payload), owner, signature);
+    if (check.ok) return check.bytes;
+    const by = check.signer ? `; it was signed by ${check.signer}` : '';
     throw badRequest(`The signature does not match the vehicle owner ${owner}${by}. Sign the payload from GET …/commands/mint with the owner's wallet.`);
   }
 

@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { errorResponses } from '../errors.ts';
 import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
 import type { MintBody, MintPayload, VehicleMintService } from '../../services/vehicle-mint.ts';
-import { renderTransactionRequest } from '../../services/transaction-request-view.ts';
+import { toTransactionRequest } from '../../services/transactions.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -114,7 +114,7 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
     async (req, reply) => {
       const outcome = await mint.submit(req.user, req.params.userDeviceId, unwrap(req.body));
       if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
-      return reply.code(202).send(renderTransactionRequest(outcome.request));
+      return reply.code(202).send(toTransactionRequest(outcome.request));
     },
   );
 };
