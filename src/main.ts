@@ -1,5 +1,5 @@
 // The devices-api command line: serve | migrate | token (and more as features land).
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { isProductionEnv, loadConfig, type Config } from './config.ts';
@@ -119,8 +119,8 @@ program
   .command('token')
   .description('Print a dev JWT for a user (embedded mode only; uses the same DATA_DIR as the server)')
   .requiredOption('--sub <id>', 'user id (the token subject)')
-  .option('--address <0x…>', "the user's Ethereum address (ethereum_address claim)")
-  .option('--ttl <duration>', 'lifetime, e.g. 30m, 1h, 7d', parseTtl, 3600)
+  .option('--address <0x…>', "the user's Ethereum address (ethereum_address claim); minting, claiming and pairing need it, and the user's signatures must recover to it")
+  .addOption(new Option('--ttl <duration>', 'lifetime, e.g. 30m, 1h, 7d').argParser(parseTtl).default(3600, '1h'))
   .action(async (opts: { sub: string; address?: string; ttl: number }) => {
     // Checked before the rest of the configuration, so the refusal is the message a user sees.
     if (isProductionEnv(process.env)) fail('dev tokens exist only in embedded mode; production trusts JWT_JWKS_URL.');
