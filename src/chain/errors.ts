@@ -66,6 +66,16 @@ export function revertDataOf(err: unknown): Hex | undefined {
   return undefined;
 }
 
+/** True when the node does not offer the JSON-RPC method (so a fallback should be used). */
+export function isMethodUnsupported(err: unknown): boolean {
+  for (let e: any = err, depth = 0; e && depth < 10; e = e.cause, depth++) {
+    if (e.code === -32601 || e.code === -32004) return true;
+    const text = `${e.details ?? ''} ${e.message ?? ''}`;
+    if (/method not found|not supported|unsupported method|does not exist|is not available/i.test(text)) return true;
+  }
+  return false;
+}
+
 /** True when the error is an execution revert (as opposed to a transport or node failure). */
 export function isExecutionRevert(err: unknown): boolean {
   if (isRpcUnavailable(err)) return false;

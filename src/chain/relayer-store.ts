@@ -4,7 +4,7 @@
 // nonce or hash it saw), so replicas racing on one row cannot both move it; the only place where
 // replicas must serialize is nonce allocation, which holds the relayer_accounts row lock for a few
 // statements. No transaction here spans an RPC call (PGlite has a single connection).
-import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Address, Hex } from 'viem';
 import type { Database } from '../db/engine.ts';
 import { metaTransactionRequests as mtr, relayerAccounts } from '../db/schema.ts';
@@ -23,6 +23,27 @@ export interface Fees {
 export interface PreparedCall {
   id: string;
   gasLimit: bigint;
+}
+
+/** A transition the track pass decided on: compare-and-set on (id, status, hash). */
+export interface Transition {
+  row: Pick<MetaTxRow, 'id' | 'status' | 'hash'>;
+  blockHash?: string | null;
+  blockNumber?: bigint | null;
+  failureReason?: string | null;
+}
+
+/**
+ * `CASE id WHEN … THEN … END` over a batch, so one statement updates many rows with their own
+ * values (PGlite runs statements one at a time; one per row would dominate a tick). Values are
+ * sent as text and cast once, which both drivers and PGlite type the same way.
+ */
+function caseById(items: readonly { id: string; value: string | null }[], cast: 'bigint' | 'numeric' | 'text'): SQL {
+  const whens = sql.join(
+    items.map((i) => sql`when ${i.id} then ${i.value}`),
+    sql` `,
+  );
+  return sql`(case ${mtr.id} ${whens} end)::${sql.raw(cast)}`;
 }
 
 export function createRelayerStore(database: Database, relayer: Address) {
@@ -55,38 +76,37 @@ export function createRelayerStore(database: Database, relayer: Address) {
      * The relayer_accounts row lock serializes replicas; the account is created at the chain's
      * pending count, and never goes below it (another user of the key, or a restored database).
      */
-    async assignNonces(calls: PreparedCall[], fees: Fees, chainPendingNonce: bigint): Promise<MetaTxRow[]> {
-      if (calls.length === 0) return [];
+    async assignNonces(calls: PreparedCall[], fees: Fees, chainPendingNonce: bigint): Promise<number> {
+      if (calls.length === 0) return 0;
       const gasById = new Map(calls.map((c) => [c.id, c.gasLimit]));
       return db.transaction(async (tx) => {
         await tx.insert(relayerAccounts).values({ address: from, nextNonce: chainPendingNonce }).onConflictDoNothing();
         const [account] = await tx.select().from(relayerAccounts).where(eq(relayerAccounts.address, from)).for('update');
-        let next = account && account.nextNonce > chainPendingNonce ? account.nextNonce : chainPendingNonce;
+        const first = account && account.nextNonce > chainPendingNonce ? account.nextNonce : chainPendingNonce;
         const free = await tx
           .select({ id: mtr.id })
           .from(mtr)
           .where(and(inArray(mtr.id, [...gasById.keys()]), eq(mtr.status, 'Unsubmitted'), isNull(mtr.nonce)))
           .orderBy(asc(mtr.createdAt), asc(mtr.id))
           .for('update', { skipLocked: true });
-        const assigned: MetaTxRow[] = [];
-        for (const { id } of free) {
-          const [row] = await tx
-            .update(mtr)
-            .set({
-              fromAddress: from,
-              nonce: next,
-              gasLimit: gasById.get(id)!,
-              maxFeePerGas: fees.maxFeePerGas,
-              maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-              updatedAt: sql`now()`,
-            })
-            .where(eq(mtr.id, id))
-            .returning();
-          if (row) assigned.push(row);
-          next += 1n;
-        }
-        await tx.update(relayerAccounts).set({ nextNonce: next, updatedAt: sql`now()` }).where(eq(relayerAccounts.address, from));
-        return assigned;
+        if (free.length === 0) return 0;
+        const ids = free.map((f) => f.id);
+        await tx
+          .update(mtr)
+          .set({
+            fromAddress: from,
+            nonce: caseById(free.map((f, i) => ({ id: f.id, value: String(first + BigInt(i)) })), 'bigint'),
+            gasLimit: caseById(free.map((f) => ({ id: f.id, value: String(gasById.get(f.id)!) })), 'bigint'),
+            maxFeePerGas: fees.maxFeePerGas,
+            maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+            updatedAt: sql`now()`,
+          })
+          .where(inArray(mtr.id, ids));
+        await tx
+          .update(relayerAccounts)
+          .set({ nextNonce: first + BigInt(free.length), updatedAt: sql`now()` })
+          .where(eq(relayerAccounts.address, from));
+        return free.length;
       });
     },
 
@@ -106,18 +126,23 @@ export function createRelayerStore(database: Database, relayer: Address) {
      */
     async storeSigned(signed: { id: string; nonce: bigint; signedTx: Hex; hash: Hex }[]): Promise<number> {
       if (signed.length === 0) return 0;
-      return db.transaction(async (tx) => {
-        let n = 0;
-        for (const s of signed) {
-          const rows = await tx
-            .update(mtr)
-            .set({ signedTx: s.signedTx, hash: s.hash, updatedAt: sql`now()` })
-            .where(and(eq(mtr.id, s.id), eq(mtr.status, 'Unsubmitted'), eq(mtr.nonce, s.nonce), isNull(mtr.signedTx)))
-            .returning({ id: mtr.id });
-          n += rows.length;
-        }
-        return n;
-      });
+      const rows = await db
+        .update(mtr)
+        .set({
+          signedTx: caseById(signed.map((s) => ({ id: s.id, value: s.signedTx })), 'text'),
+          hash: caseById(signed.map((s) => ({ id: s.id, value: s.hash })), 'text'),
+          updatedAt: sql`now()`,
+        })
+        .where(
+          and(
+            inArray(mtr.id, signed.map((s) => s.id)),
+            eq(mtr.status, 'Unsubmitted'),
+            isNull(mtr.signedTx),
+            sql`${mtr.nonce} = ${caseById(signed.map((s) => ({ id: s.id, value: String(s.nonce) })), 'bigint')}`,
+          ),
+        )
+        .returning({ id: mtr.id });
+      return rows.length;
     },
 
     /** Signed but not known to be broadcast, in nonce order. */
@@ -218,21 +243,35 @@ export function createRelayerStore(database: Database, relayer: Address) {
         .limit(limit);
     },
 
-    /** Moves a request from its current status to `to` with the given fields; undefined if it had moved already. */
-    async transition(
-      row: Pick<MetaTxRow, 'id' | 'status' | 'hash'>,
-      to: TxStatus,
-      fields: Partial<Pick<MetaTxRow, 'blockHash' | 'blockNumber' | 'failureReason'>> = {},
-    ): Promise<MetaTxRow | undefined> {
-      if (!TRANSITIONS_TO[to].includes(row.status as TxStatus)) throw new Error(`illegal transition ${row.status} → ${to}`);
-      const [updated] = await db
+    /**
+     * Moves each request to `to` with its fields, if it is still in the status and has the hash
+     * it was read with; returns the rows that moved (a replica may have moved the others).
+     */
+    async transition(to: TxStatus, items: readonly Transition[]): Promise<MetaTxRow[]> {
+      if (items.length === 0) return [];
+      for (const { row } of items) {
+        if (!TRANSITIONS_TO[to].includes(row.status as TxStatus)) throw new Error(`illegal transition ${row.status} → ${to}`);
+      }
+      const column = <K extends 'blockHash' | 'blockNumber' | 'failureReason'>(key: K, cast: 'bigint' | 'text') =>
+        items.some((i) => i[key] !== undefined)
+          ? { [key]: caseById(items.map((i) => ({ id: i.row.id, value: i[key] === undefined || i[key] === null ? null : String(i[key]) })), cast) }
+          : {};
+      const expected = sql.join(
+        items.map(({ row }) => sql`(${row.id}, ${row.status}, ${row.hash ?? ''})`),
+        sql`, `,
+      );
+      return db
         .update(mtr)
-        .set({ ...fields, status: to, updatedAt: sql`now()` })
-        .where(and(eq(mtr.id, row.id), eq(mtr.status, row.status), row.hash ? eq(mtr.hash, row.hash) : isNull(mtr.hash)))
+        .set({
+          ...column('blockHash', 'text'),
+          ...column('blockNumber', 'bigint'),
+          ...column('failureReason', 'text'),
+          status: to,
+          updatedAt: sql`now()`,
+        })
+        .where(sql`(${mtr.id}, ${mtr.status}, coalesce(${mtr.hash}, '')) in (${expected})`)
         .returning();
-      return updated;
     },
-
   };
 }
 
