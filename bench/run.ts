@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
-import { runWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
+import { runWrk, stopWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
 import { summarizeProfile, type ProfileWindow } from './profile.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,7 +72,7 @@ if (wantedModes?.includes('postgres') && !env.DATABASE_URL) throw new Error('BEN
 // ---------------------------------------------------------------------------------------------
 // Child processes and cleanup
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: (() => Promise<void> | void)[] = [stopWrk];
 async function runCleanups() {
   while (cleanups.length) {
     try {

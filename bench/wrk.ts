@@ -1,7 +1,7 @@
 // Runs wrk once and returns its numbers. Every run gets a generated Lua script that sets the
 // request (method, headers, body — built once by wrk, not per request) and a done() hook that
 // prints the exact summary as one JSON line, so nothing depends on wrk's human-readable units.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -27,6 +27,13 @@ export interface WrkResult {
   errors: { connect: number; read: number; write: number; timeout: number; /** responses with status >= 400 */ status: number };
   /** wrk's own text output (with --latency), for BENCH_VERBOSE. */
   text: string;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Stops the wrk runs in progress (the driver's cleanup on Ctrl-C). */
+export function stopWrk(): void {
+  for (const child of running) child.kill('SIGTERM');
 }
 
 const luaString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
@@ -64,6 +71,8 @@ export async function runWrk(req: WrkRequest, settings: WrkSettings, scratchDir:
   try {
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      running.add(child);
+      child.once('exit', () => running.delete(child));
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
