@@ -37,18 +37,25 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...out, ...env };
 }
 
-const running = new Set<ChildProcess>();
+/** Children not yet reaped, with the promise of their (and their group's) end. */
+const running = new Map<ChildProcess, Promise<unknown>>();
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-child.pid!, signal);
+    return true;
   } catch {
-    // the group is gone
+    return false; // the group is gone
   }
 }
 
+/** Kills what is left of the child's group and waits (bounded) until none of it runs, so nothing writes into a directory the test is about to remove. */
+async function reapGroup(child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100 && killGroup(child, 'SIGKILL'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 process.on('exit', () => {
-  for (const c of running) killGroup(c, 'SIGKILL');
+  for (const c of running.keys()) killGroup(c, 'SIGKILL');
 });
 
 export interface CliProcess {
@@ -71,7 +78,6 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  running.add(child);
   const out = { stdout: '', stderr: '' };
   const waiters = new Set<() => void>();
   const notify = () => {
@@ -109,13 +115,16 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => {
-      done = true;
-      running.delete(child);
-      killGroup(child, 'SIGKILL'); // whatever it started and left behind
-      notify();
-      resolve({ code, signal });
+      // whatever it started and left behind (an anvil still dumping its state) goes too
+      void reapGroup(child).then(() => {
+        done = true;
+        running.delete(child);
+        notify();
+        resolve({ code, signal });
+      });
     });
   });
+  running.set(child, exited);
   return {
     child,
     pid: child.pid!,
@@ -148,15 +157,8 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
 /** Kills every CLI child still running, with its process group, and waits for them to exit. */
 export async function killAllClis(): Promise<void> {
   const children = [...running];
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          c.once('close', () => resolve());
-          killGroup(c, 'SIGKILL');
-        }),
-    ),
-  );
+  for (const [c] of children) killGroup(c, 'SIGKILL');
+  await Promise.all(children.map(([, exited]) => exited));
 }
 
 /** A fresh temp directory; remove it with `fs.rmSync(dir, { recursive: true, force: true })`. */
