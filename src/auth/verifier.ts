@@ -3,6 +3,7 @@
 // unsecured tokens when a key is required.
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { parseAddress } from '../domain/address.ts';
+import { createLru } from '../definitions/lru.ts';
 import { DEV_AUDIENCE, DEV_ISSUER } from './dev-issuer.ts';
 
 export interface AuthUser {
@@ -29,7 +30,30 @@ export function devIssuer(publicKey: CryptoKey): TrustedIssuer {
   return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, key: publicKey };
 }
 
-export function createTokenVerifier(issuers: TrustedIssuer[]): TokenVerifier {
+export interface VerifierOptions {
+  /** Verified tokens remembered (bounded), so a client's repeat requests skip the signature check. */
+  cacheSize?: number;
+  /** Upper bound on how long a verification is reused, so a key the issuer revokes stops working soon. */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+export function createTokenVerifier(issuers: TrustedIssuer[], opts: VerifierOptions = {}): TokenVerifier {
+  const verify = createUncachedVerifier(issuers);
+  const now = opts.now ?? Date.now;
+  const ttl = opts.cacheTtlMs ?? 60_000;
+  const cache = createLru<string, { user: AuthUser; until: number }>(opts.cacheSize ?? 10_000);
+  return async (token) => {
+    const hit = cache.get(token);
+    if (hit && now() < hit.until) return hit.user;
+    const { user, exp } = await verify(token);
+    // Never past the token's own expiry.
+    cache.set(token, { user, until: Math.min(now() + ttl, exp * 1000) });
+    return user;
+  };
+}
+
+function createUncachedVerifier(issuers: TrustedIssuer[]): (token: string) => Promise<{ user: AuthUser; exp: number }> {
   const byIssuer = new Map(issuers.map((i) => [i.issuer, i]));
   return async (token) => {
     let iss: string | undefined;
@@ -56,6 +80,7 @@ export function createTokenVerifier(issuers: TrustedIssuer[]): TokenVerifier {
       throw new InvalidTokenError('the token has no subject');
     }
     const raw = payload.ethereum_address;
-    return { id: payload.sub, address: typeof raw === 'string' ? parseAddress(raw) : null };
+    const user = { id: payload.sub, address: typeof raw === 'string' ? parseAddress(raw) : null };
+    return { user, exp: typeof payload.exp === 'number' ? payload.exp : 0 };
   };
 }
