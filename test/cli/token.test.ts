@@ -59,12 +59,14 @@ describe('devices-api token', () => {
   });
 
   it('accepts --ttl in minutes, hours and days', async () => {
-    for (const [ttl, seconds] of [
+    const cases = [
       ['30m', 1800],
       ['2h', 7200],
       ['7d', 604800],
-    ] as const) {
-      const r = await runCli(['token', '--sub', 'alice', '--ttl', ttl], { DATA_DIR: dataDir });
+    ] as const;
+    const results = await Promise.all(cases.map(([ttl]) => runCli(['token', '--sub', 'alice', '--ttl', ttl], { DATA_DIR: dataDir })));
+    for (const [i, [ttl, seconds]] of cases.entries()) {
+      const r = results[i]!;
       assert.equal(r.code, 0, r.stderr);
       const claims = decodeJwt(r.stdout.trim());
       assert.equal(claims.exp! - claims.iat!, seconds, ttl);
