@@ -36,7 +36,7 @@ const RATE = num('BENCH_RELAYER_RATE', 0);
 const BATCH = num('BENCH_RELAYER_BATCH', 100);
 const TARGET_TPS = 50;
 const BACKLOG = BATCH * 2;
-const PRODUCER_TICK_MS = 50;
+const PRODUCER_TICK_MS = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -150,9 +150,13 @@ async function main() {
     let producing = true;
     const producer = (async () => {
       let owed = 0;
+      let last = performance.now();
       while (producing) {
         if (RATE > 0) {
-          owed += (RATE * PRODUCER_TICK_MS) / 1000;
+          // By the clock, not by the tick count: a slow insert must not lower the offered rate.
+          const now = performance.now();
+          owed += (RATE * (now - last)) / 1000;
+          last = now;
           const n = Math.floor(owed);
           owed -= n;
           if (n > 0) await enqueueMany(n);

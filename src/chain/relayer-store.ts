@@ -4,7 +4,7 @@
 // nonce or hash it saw), so replicas racing on one row cannot both move it; the only place where
 // replicas must serialize is nonce allocation, which holds the relayer_accounts row lock for a few
 // statements. No transaction here spans an RPC call (PGlite has a single connection).
-import { and, asc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Address, Hex } from 'viem';
 import type { Database } from '../db/engine.ts';
 import { metaTransactionRequests as mtr, relayerAccounts } from '../db/schema.ts';
@@ -24,6 +24,8 @@ export interface PreparedCall {
   id: string;
   gasLimit: bigint;
 }
+
+export type WatchedRow = MetaTxRow & { stale: boolean };
 
 /** A transition the track pass decided on: compare-and-set on (id, status, hash). */
 export interface Transition {
@@ -59,6 +61,15 @@ export function createRelayerStore(database: Database, relayer: Address) {
         .where(and(eq(mtr.status, 'Unsubmitted'), isNull(mtr.nonce)))
         .orderBy(asc(mtr.createdAt), asc(mtr.id))
         .limit(limit);
+    },
+
+    /** Requests holding a nonce that no block is known to contain yet (given a nonce, or Submitted). */
+    async pendingCount(): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(mtr)
+        .where(sql`${mtr.status} = 'Submitted' or (${mtr.status} = 'Unsubmitted' and ${mtr.nonce} is not null)`);
+      return Number(row?.n ?? 0);
     },
 
     /** A request that reverted in simulation: Failed, unless someone else already moved it. */
@@ -233,14 +244,27 @@ export function createRelayerStore(database: Database, relayer: Address) {
       });
     },
 
-    /** Broadcast requests still being watched (Submitted, Mined), in nonce order. */
-    inFlight(limit: number): Promise<MetaTxRow[]> {
+    /**
+     * Broadcast requests worth a look, in nonce order: Mined ones, and Submitted ones that a block
+     * may hold (`minedNonce`: the relayer's transaction count at the latest block) or that have
+     * waited `staleAfterMs`.
+     */
+    inFlight(limit: number, staleAfterMs: number, minedNonce: bigint): Promise<WatchedRow[]> {
+      const stale = sql<boolean>`${mtr.updatedAt} < now() - make_interval(secs => ${staleAfterMs / 1000})`;
       return db
-        .select()
+        .select({ row: mtr, stale })
         .from(mtr)
-        .where(inArray(mtr.status, ['Submitted', 'Mined']))
+        .where(
+          or(
+            eq(mtr.status, 'Mined'),
+            // A Submitted transaction of ours whose nonce no block has reached has no receipt to
+            // ask for yet; it is only looked at once stale (was it dropped?).
+            and(eq(mtr.status, 'Submitted'), or(lt(mtr.nonce, minedNonce), ne(mtr.fromAddress, from), stale)),
+          ),
+        )
         .orderBy(asc(mtr.nonce))
-        .limit(limit);
+        .limit(limit)
+        .then((rows) => rows.map((r) => ({ ...r.row, stale: r.stale === true || String(r.stale) === 't' })));
     },
 
     /**

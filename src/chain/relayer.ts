@@ -41,7 +41,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
 import type { MetaTxRow } from './outbox.ts';
-import { createRelayerStore, NONCE_FILLER_KIND, type Fees, type Transition } from './relayer-store.ts';
+import { createRelayerStore, NONCE_FILLER_KIND, type Fees, type Transition, type WatchedRow } from './relayer-store.ts';
 import {
   ChainUnavailableError,
   isExecutionRevert,
@@ -73,10 +73,14 @@ export interface RelayerOptions {
   batchSize?: number;
   /** Longest back-off while the RPC or the database is down (default 30 s). */
   maxBackoffMs?: number;
+  /** Most transactions given a nonce but not yet seen in a block; new requests wait beyond that (default 2 × batchSize). */
+  maxPending?: number;
   /** Refusals of the same signed bytes before the request fails and its nonce is refilled (default 10). */
   maxBroadcastAttempts?: number;
   /** RPC calls in flight at once while simulating or tracking (default: the batch size, or 16 without batching). */
   rpcConcurrency?: number;
+  /** A Submitted transaction still not in a block after this long is looked up and re-broadcast if the node dropped it (default 15 s). */
+  rebroadcastAfterMs?: number;
   /** JSON-RPC batch size for the relayer's own calls (default 100); 0 sends each call alone, through `chain.publicClient`. */
   rpcBatchSize?: number;
   /** Called once per request that reached Confirmed or Failed, after the commit. */
@@ -137,6 +141,9 @@ export function createRelayer(o: RelayerOptions): Relayer {
   const maxBackoffMs = o.maxBackoffMs ?? 30_000;
   const maxBroadcastAttempts = o.maxBroadcastAttempts ?? 10;
   const from = chain.relayerAddress;
+  const fromLower = from.toLowerCase();
+  const rebroadcastAfterMs = o.rebroadcastAfterMs ?? 15_000;
+  const maxPending = o.maxPending ?? 2 * batchSize;
   const store = createRelayerStore(o.database, from);
   const revertCtx = revertContextFor(chain.deployment);
   const account = chain.relayer.account;
@@ -177,14 +184,13 @@ export function createRelayer(o: RelayerOptions): Relayer {
     }
   }
 
-  /** Fees from the pending block (the base fee the next block will charge), else the latest. */
+  /**
+   * Fees from the latest block. (Not the pending block: a node builds that by executing its whole
+   * pool, which on anvil costs more than the transactions themselves. The fee cap's head-room
+   * covers the base fee's growth over the next blocks.)
+   */
   async function currentFees(): Promise<Fees> {
-    const block = await rpc('getBlock', () =>
-      pc.getBlock({ blockTag: 'pending' }).catch((err: unknown) => {
-        if (isRpcUnavailable(err)) throw err;
-        return pc.getBlock({ blockTag: 'latest' });
-      }),
-    );
+    const block = await rpc('getBlock', () => pc.getBlock({ blockTag: 'latest' }));
     if (block.baseFeePerGas === null) throw new Error('relayer: the chain has no EIP-1559 base fee; only EIP-1559 chains are supported');
     const base = block.baseFeePerGas;
     const priority = await rpc('eth_maxPriorityFeePerGas', () =>
@@ -284,7 +290,12 @@ export function createRelayer(o: RelayerOptions): Relayer {
   }
 
   async function preparePass(): Promise<number> {
-    const rows = await store.awaitingPreparation(batchSize);
+    // Flow control: no more than maxPending transactions waiting for a block. Sending faster than
+    // the chain includes them only grows the node's pool (which slows it, or evicts our
+    // transactions) and the latency of every request behind them.
+    const room = Math.min(batchSize, maxPending - (await store.pendingCount()));
+    if (room <= 0) return 0;
+    const rows = await store.awaitingPreparation(room);
     if (rows.length === 0) return 0;
     const [fees, pendingNonce, sims] = await Promise.all([
       currentFees(),
@@ -447,7 +458,12 @@ export function createRelayer(o: RelayerOptions): Relayer {
   type Decision = { to: 'Submitted' | 'Mined' | 'Confirmed' | 'Failed'; transition: Transition } | { to: 'none'; changed: number };
 
   /** What a watched request's receipt says; the writes are batched by trackPass. */
-  async function decide(row: MetaTxRow, head: bigint): Promise<Decision> {
+  async function decide(row: WatchedRow, head: bigint, minedNonce: bigint): Promise<Decision> {
+    if (row.status === 'Submitted' && row.fromAddress === fromLower && row.nonce !== null && row.nonce >= minedNonce) {
+      // No block holds this nonce of ours yet, so there is no receipt to ask for. One that has
+      // waited long is checked: re-broadcast if the node forgot it (restart, mempool eviction).
+      return { to: 'none', changed: row.stale ? await keepBroadcast(row) : 0 };
+    }
     const receipt = await receiptOf(row.hash as Hex);
     // The head was read before the receipts; a block mined since is at least as deep as its own.
     const tip = receipt && receipt.blockNumber > head ? receipt.blockNumber : head;
@@ -467,10 +483,13 @@ export function createRelayer(o: RelayerOptions): Relayer {
   }
 
   async function trackPass(): Promise<number> {
-    const rows = await store.inFlight(batchSize * 4);
+    const [head, minedNonce] = await Promise.all([
+      rpc('getBlockNumber', () => pc.getBlockNumber({ cacheTime: 0 })),
+      rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'latest' }).then(BigInt)),
+    ]);
+    const rows = await store.inFlight(batchSize * 4, rebroadcastAfterMs, minedNonce);
     if (rows.length === 0) return 0;
-    const head = await rpc('getBlockNumber', () => pc.getBlockNumber({ cacheTime: 0 }));
-    const decisions = await mapLimit(rows, concurrency, (row) => decide(row, head));
+    const decisions = await mapLimit(rows, concurrency, (row) => decide(row, head, minedNonce));
     let changed = 0;
     for (const to of ['Submitted', 'Mined', 'Confirmed', 'Failed'] as const) {
       const batch = decisions.flatMap((d) => (d.to === to ? [d.transition] : []));

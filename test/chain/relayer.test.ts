@@ -232,8 +232,9 @@ describe('relayer', () => {
     const refused = await enqueueMintManufacturer(database.db, c, uniqueName('Cheap'));
     await assert.rejects(r.tick(), stop);
     const signed = await rowOf(database.db, refused.id);
-    // The base fee jumps above the signed fee cap.
+    // The base fee jumps above the signed fee cap (and stays there for a few blocks).
     await c.testClient.request({ method: 'anvil_setNextBlockBaseFeePerGas' as never, params: [`0x${(signed.maxFeePerGas! * 4n).toString(16)}`] as never });
+    await c.testClient.mine({ blocks: 1 });
     const later = await enqueueMintManufacturer(database.db, c, uniqueName('Later'));
     const plain = relayer({ maxBroadcastAttempts: 2 });
     const [a, b] = await tickUntilSettled(plain, database.db, [refused.id, later.id]);
@@ -249,6 +250,51 @@ describe('relayer', () => {
     assert.equal(filled.nonce, signed.nonce);
     assert.ok(b!.nonce! > signed.nonce!);
     await c.testClient.request({ method: 'anvil_setNextBlockBaseFeePerGas' as never, params: [`0x${parseGwei('1').toString(16)}`] as never });
+  });
+
+  it('re-broadcasts the same bytes when the node drops a submitted transaction', async () => {
+    const r = relayer({ rebroadcastAfterMs: 0 });
+    await c.testClient.setAutomine(false);
+    try {
+      const queued = await enqueueMintManufacturer(database.db, c, uniqueName('Dropped'));
+      await r.tick();
+      const submitted = await rowOf(database.db, queued.id);
+      assert.equal(submitted.status, 'Submitted');
+      await c.testClient.request({ method: 'anvil_dropAllTransactions' as never });
+      await assert.rejects(c.publicClient.getTransaction({ hash: submitted.hash as Hex }));
+      await r.tick();
+      assert.equal((await c.publicClient.getTransaction({ hash: submitted.hash as Hex })).hash, submitted.hash);
+      await c.testClient.mine({ blocks: 1 });
+      const [row] = await tickUntilSettled(r, database.db, [queued.id]);
+      assert.equal(row!.status, 'Confirmed');
+      assert.equal(row!.hash, submitted.hash);
+    } finally {
+      await c.testClient.setAutomine(true);
+    }
+  });
+
+  it('watches a mined transaction again when a reorg removes its block, and confirms it once re-mined', async () => {
+    const r = createRelayer({ database, chain: relayerContext(c, { confirmations: 3 }), rebroadcastAfterMs: 0 });
+    const queued = await enqueueMintManufacturer(database.db, c, uniqueName('Reorged'));
+    for (let i = 0; i < 50 && (await rowOf(database.db, queued.id)).status !== 'Mined'; i++) await r.tick();
+    const mined = await rowOf(database.db, queued.id);
+    assert.equal(mined.status, 'Mined');
+    // Replace the last block (ours) with an empty one: the transaction is gone from the chain.
+    await c.testClient.request({ method: 'anvil_reorg' as never, params: [1, []] as never });
+    await assert.rejects(c.publicClient.getTransactionReceipt({ hash: mined.hash as Hex }));
+    await r.tick();
+    const back = await rowOf(database.db, queued.id);
+    assert.equal(back.status, 'Submitted');
+    assert.equal(back.blockNumber, null);
+    for (let i = 0; i < 50 && (await rowOf(database.db, queued.id)).status !== 'Mined'; i++) {
+      await r.tick();
+      await c.testClient.mine({ blocks: 1 });
+    }
+    await c.testClient.mine({ blocks: 2 });
+    const [row] = await tickUntilSettled(r, database.db, [queued.id]);
+    assert.equal(row!.status, 'Confirmed');
+    assert.equal(row!.hash, mined.hash);
+    assert.notEqual(row!.blockHash, mined.blockHash);
   });
 
   it('lets two workers race over the same requests without sending any twice', async () => {
