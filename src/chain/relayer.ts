@@ -1,13 +1,14 @@
 // The relayer: the outbox worker that turns meta_transaction_requests rows into transactions from
 // the relayer account and follows them to Confirmed or Failed.
 //
-// One tick is four passes, each a batch; every step's result is committed before the next step
-// starts, so a process killed anywhere resumes from the database alone:
+// Four steps, each over a batch; every step's result is committed before the next starts, so a
+// process killed anywhere resumes from the database alone:
 //
-//  1. prepare   Unsubmitted, no nonce → simulate (eth_estimateGas from the relayer, outside any DB
-//               transaction). A revert → Failed with the decoded reason; nothing is sent. Otherwise
-//               one short DB transaction gives the batch consecutive nonces (relayer_accounts row
-//               lock) and records gas and fees.
+//  1. prepare   Unsubmitted, no nonce → simulate from the relayer, outside any DB transaction
+//               (eth_createAccessList: one run that also gives the gas used; eth_estimateGas where
+//               the node lacks it). A revert → Failed with the decoded reason; nothing is sent.
+//               Otherwise one short DB transaction gives the batch consecutive nonces
+//               (relayer_accounts row lock) and records gas (+margin) and fees.
 //  2. sign      nonce, no signedTx → sign locally, store signedTx and hash = keccak(signedTx) once
 //               (compare-and-set: a row's signed bytes never change afterwards, so there is only
 //               ever one transaction per request).
@@ -16,8 +17,12 @@
 //               "nonce too low" with our hash found on chain both count as sent.
 //  4. track     Submitted/Mined → receipt → Mined → Confirmed at `confirmations` depth; a reverted
 //               receipt → Failed with the reason from replaying the call; a receipt that vanished
-//               (reorg) → back to Submitted; a Submitted transaction the node has forgotten is
-//               re-broadcast (same bytes).
+//               (reorg) → back to Submitted; a Submitted transaction still outside any block after
+//               `rebroadcastAfterMs` is looked up and, if the node forgot it, re-broadcast (same
+//               bytes).
+// A tick runs 1→2→3 for new requests while 4 runs for those already sent. At most `maxPending`
+// nonces wait for a block at a time (flow control: a flooded pool slows the node and delays
+// every request behind it).
 //
 // Nonces. A request's nonce is only ever released in two provable cases:
 //  - the node says "nonce too low" and does not know our hash: another transaction spent the nonce,
@@ -35,7 +40,7 @@
 // row lock, so each request gets one nonce and one signed transaction even when replicas race;
 // they may duplicate read-only RPC work (simulation, receipt look-ups), never a send of different
 // bytes. RPC unavailable: the tick stops at the first transport failure, rows stay as they are,
-// and the loop backs off.
+// and the loop backs off (logged once per outage).
 import { createPublicClient, hexToBigInt, http, keccak256, toHex, type Hex, type PublicClient } from 'viem';
 import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../db/engine.ts';
@@ -118,7 +123,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return out;
 }
 
-type Simulation = { id: string; ok: true; gasLimit: bigint } | { id: string; ok: false; reason: string } | { id: string; ok: 'skip' };
+/** A simulation's verdict: send with this gas, fail with this reason, or try again later (the node failed, not the call). */
+type Simulation = { id: string; ok: true; gasLimit: bigint } | { id: string; ok: false; reason: string } | { id: string; ok: 'skip'; error: string };
 
 export function createRelayer(o: RelayerOptions): Relayer {
   const { chain } = o;
@@ -271,10 +277,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
       return { id: row.id, ok: true, gasLimit: gasWithMargin(await gasUsedBy(call)) };
     } catch (err) {
       if (err instanceof ChainUnavailableError) throw err;
-      if (!isExecutionRevert(err)) {
-        log.warn({ err: shortMessage(err), requestId: row.id }, 'simulation failed without a revert; will retry');
-        return { id: row.id, ok: 'skip' };
-      }
+      if (!isExecutionRevert(err)) return { id: row.id, ok: 'skip', error: shortMessage(err) };
       // Some nodes leave the revert data out of their errors; eth_call carries it.
       let reason = revertReasonOf(err, revertCtx);
       if (!reason || reason.startsWith('Transaction reverted without')) {
@@ -302,6 +305,10 @@ export function createRelayer(o: RelayerOptions): Relayer {
       rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'pending' })),
       mapLimit(rows, concurrency, simulate),
     ]);
+    const skipped = sims.filter((sim) => sim.ok === 'skip');
+    if (skipped.length > 0) {
+      log.warn({ count: skipped.length, requestId: skipped[0]!.id, err: skipped[0]!.error }, 'simulation failed without a revert; will retry');
+    }
     let changed = 0;
     for (const sim of sims) {
       if (sim.ok !== false) continue;
