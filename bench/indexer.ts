@@ -76,28 +76,31 @@ async function openDatabase(): Promise<{ database: Database; label: string; drop
 }
 
 /**
- * Sends every transaction without waiting for receipts (explicit nonces: anvil's pending nonce lags
- * under a burst), then mines until the pool is empty and checks the last receipt.
+ * Sends the transactions with automine off (explicit nonces), then mines blocks until the pool is
+ * empty: a burst of thousands of automined sends makes anvil fall behind and lose track of its
+ * pending nonce. Blocks fill up to the gas limit, so the backlog spans a few dozen blocks.
  */
 async function sendAll(publicClient: PublicClient, from: Address, send: (i: number, nonce: number) => Promise<Hash>, n: number): Promise<void> {
-  const first = await publicClient.getTransactionCount({ address: from, blockTag: 'pending' });
-  let last: Hash | undefined;
-  for (let i = 0; i < n; i++) last = await send(i, first + i);
-  for (let i = 0; i < 1000; i++) {
-    const status: { pending: Hex } = await publicClient.request({ method: 'txpool_status' } as never);
-    if (BigInt(status.pending) === 0n) break;
-    await publicClient.request({ method: 'evm_mine' } as never);
-  }
-  if (last) {
-    const r = await publicClient.waitForTransactionReceipt({ hash: last });
-    if (r.status !== 'success') throw new Error('a backlog transaction reverted');
-  }
-  // Automine may still be sealing: wait until the head stops moving.
-  for (let head = -1n; ; ) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = await publicClient.getBlockNumber();
-    if (now === head) break;
-    head = now;
+  const rpc = (method: string, params: unknown[] = []) => publicClient.request({ method, params } as never);
+  await rpc('evm_setAutomine', [false]);
+  try {
+    const first = await publicClient.getTransactionCount({ address: from, blockTag: 'pending' });
+    let last: Hash | undefined;
+    for (let i = 0; i < n; i++) {
+      last = await send(i, first + i);
+      if (process.env.BENCH_VERBOSE === '1' && i % 500 === 499) console.log(`sent ${i + 1}/${n}`);
+    }
+    for (let i = 0; i < 10_000; i++) {
+      const status: { pending: Hex; queued: Hex } = await rpc('txpool_status');
+      if (BigInt(status.pending) === 0n) break;
+      await rpc('evm_mine');
+    }
+    if (last) {
+      const r = await publicClient.getTransactionReceipt({ hash: last });
+      if (r.status !== 'success') throw new Error('a backlog transaction reverted');
+    }
+  } finally {
+    await rpc('evm_setAutomine', [true]);
   }
 }
 
