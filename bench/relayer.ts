@@ -11,7 +11,8 @@
 //   BENCH_RELAYER_RATE     requests/s offered (default 0 = keep a backlog: measures the ceiling)
 //   BENCH_RELAYER_BATCH    relayer batch size (default 100)
 //   DATABASE_URL           PostgreSQL server: a fresh database is created for the run and dropped
-// Target (the issue): at least 50 confirmed transactions/s sustained for 30 s.
+// Target (the issue): at least 50 confirmed transactions/s sustained for 30 s (saturated run); with
+// BENCH_RELAYER_RATE the check is that the relayer keeps up with the offered rate.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -193,7 +194,7 @@ async function main() {
     const tps = confirmed.length / SECONDS;
 
     console.log(`relayer bench — ${label}, anvil automine, confirmations 1, batch ${BATCH}, ${RATE > 0 ? `offered ${RATE}/s` : `backlog ${BACKLOG}`}`);
-    console.log(`  confirmed in ${SECONDS} s: ${confirmed.length}  →  ${tps.toFixed(1)} tx/s (target ≥ ${TARGET_TPS})`);
+    console.log(`  confirmed in ${SECONDS} s: ${confirmed.length}  →  ${tps.toFixed(1)} tx/s (${RATE > 0 ? `keeping up: ≥ ${0.9 * RATE}` : `target ≥ ${TARGET_TPS}`})`);
     console.log(`  enqueue → Confirmed latency: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`);
     // On a busy machine the wall-clock rate says more about the neighbours than about the relayer;
     // CPU seconds per confirmed transaction do not.
@@ -202,7 +203,10 @@ async function main() {
     console.log(`  CPU per confirmed tx: service process ${ownCpuMs.toFixed(2)} ms (relayer + producer + ${label}), anvil ${anvilCpuMs.toFixed(2)} ms`);
     console.log(`  → on one free core for the service and one for anvil: ~${Math.floor(1000 / Math.max(ownCpuMs, anvilCpuMs))} tx/s; load average now ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} CPUs`);
     console.log(`  failed requests: ${failed?.n ?? 0}; broadcast requests ${all?.n ?? 0} vs relayer transactions on chain ${sent}`);
-    const ok = tps >= TARGET_TPS && (failed?.n ?? 0) === 0 && (all?.n ?? 0) === sent;
+    // Saturated: the ceiling must reach the target. Offered rate: the relayer must keep up with it
+    // (within 10%: requests enqueued in the last moments of the window confirm after it).
+    const needed = RATE > 0 ? 0.9 * RATE : TARGET_TPS;
+    const ok = tps >= needed && (failed?.n ?? 0) === 0 && (all?.n ?? 0) === sent;
     console.log(ok ? '  OK' : '  BELOW TARGET OR INCONSISTENT');
     process.exitCode = ok ? 0 : 2;
   } finally {
