@@ -8,6 +8,7 @@ import type { AftermarketDeviceService } from '../../services/aftermarket-device
 import type { ClaimBody, ClaimPayload, ClaimService } from '../../services/claim.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
 import { SerialParam, UpdateTask } from './firmware.ts';
+import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
@@ -89,13 +90,7 @@ export interface AftermarketDeviceRoutesOptions {
 export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDeviceRoutesOptions> = async (app, opts) => {
   const { devices, claim } = opts;
   // The SDK's "get the payload" call is a POST that may carry an empty JSON body.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, {});
-    void json(req, text, done);
-  });
+  acceptEmptyJsonBody(app);
 
   app.get(
     '/v1/aftermarket/device/by-serial/:serial',

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { errorResponses } from '../errors.ts';
 import { Ksuid, Nullable, Timestamp } from '../schemas.ts';
 import type { FirmwareUpdateService } from '../../services/firmware-updates.ts';
+import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
@@ -28,13 +29,7 @@ const EmptyBody = Type.Object({}, { additionalProperties: false });
 
 export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdateService }> = async (app, { firmware }) => {
   // A POST without a body, or with an empty JSON body, is the normal form here.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, {});
-    void json(req, text, done);
-  });
+  acceptEmptyJsonBody(app);
 
   app.post(
     '/v1/aftermarket/device/by-serial/:serial/update',

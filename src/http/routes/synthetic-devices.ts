@@ -6,6 +6,7 @@ import { badRequest, errorResponses } from '../errors.ts';
 import { Ksuid, TokenIdParam, TransactionRequest } from '../schemas.ts';
 import type { SyntheticDeviceService, SyntheticMintPayload } from '../../services/synthetic-devices.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
+import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -65,13 +66,7 @@ function signatureOf(body: Static<typeof MintSyntheticBody>): string | undefined
 
 export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: SyntheticDeviceService }> = async (app, { synthetic }) => {
   // As for the vehicle mint: a POST with an empty JSON body (or none) asks for the payload.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, {});
-    void json(req, text, done);
-  });
+  acceptEmptyJsonBody(app);
 
   const path = '/v1/user/devices/:userDeviceId/integrations/:integrationTokenId/commands/mint';
 

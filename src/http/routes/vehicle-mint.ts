@@ -5,6 +5,7 @@ import { errorResponses } from '../errors.ts';
 import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
 import type { MintBody, MintPayload, VehicleMintService } from '../../services/vehicle-mint.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
+import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -73,13 +74,7 @@ function unwrap(body: Static<typeof MintRequestBody>): MintBody {
 export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintService }> = async (app, { mint }) => {
   // The SDK's "get the payload" call is a POST that may carry an empty JSON body; in this scope
   // an empty body reads as {} instead of Fastify's 400 for an empty application/json body.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = String(body);
-    if (text.trim() === '') return done(null, {});
-    void json(req, text, done);
-  });
+  acceptEmptyJsonBody(app);
 
   app.get(
     '/v1/user/devices/:userDeviceId/commands/mint',
