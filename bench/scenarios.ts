@@ -26,6 +26,8 @@ export interface BenchContext {
   baseUrl: string;
   /** Dev token from the service's CLI (`token --sub … [--address …]`), same DATA_DIR as the server. */
   token(sub: string, address?: string): Promise<string>;
+  /** Runs the service's CLI (e.g. ['seed']) against the running service's DATA_DIR and chain; resolves with its stdout. */
+  cli(args: string[]): Promise<string>;
   /** A plain request to the service; throws on network errors only. */
   request(method: string, path: string, init?: { token?: string; body?: unknown }): Promise<{ status: number; body: any }>;
   fixture: Fixture;
@@ -56,6 +58,62 @@ export const VEHICLE_COUNT = 20;
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** Calls `probe` every 250 ms until it yields a value; throws after `timeoutMs`. */
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Once per mode (setups share it through ctx.state): the same promise for every caller. */
+function once<T>(ctx: BenchContext, key: string, make: () => Promise<T>): Promise<T> {
+  ctx.state[key] ??= make();
+  return ctx.state[key] as Promise<T>;
+}
+
+interface DemoDevice {
+  serial: string;
+  tokenId: string;
+}
+
+/**
+ * An aftermarket device NFT: the CLI's `seed` mints the demo devices on the embedded chain, and
+ * the service's indexer records them. Waits on by-serial, which needs the Serial attribute too, so
+ * the public metadata is never first read from a half-indexed row.
+ */
+const demoDevice = (ctx: BenchContext) =>
+  once(ctx, 'demoDevice', async (): Promise<DemoDevice> => {
+    const serial = 'demo-autopi-1';
+    const seeded = JSON.parse(await ctx.cli(['seed'])) as { devices: { serial: string; tokenId: string }[] };
+    const tokenId = seeded.devices.find((d) => d.serial === serial)?.tokenId;
+    if (!tokenId) throw new Error(`seed did not report ${serial}: ${JSON.stringify(seeded).slice(0, 300)}`);
+    await poll(`the indexer to record ${serial}`, async () => {
+      const r = await ctx.request('GET', `/v1/aftermarket/device/by-serial/${serial}`, { token: ctx.fixture.token });
+      return r.status === 200 && String(r.body?.tokenId) === tokenId ? true : undefined;
+    });
+    return { serial, tokenId };
+  });
+
+/** Twenty valid codes of several systems, one with a failure-type byte and one manufacturer-defined. */
+const DTC_CODES = [
+  'P0101', 'P0106-1C', 'P0128', 'P0135', 'P0141', 'P0171', 'P0300', 'P0301', 'P0401', 'P0420',
+  'P0442', 'P0455', 'P0507', 'P0700', 'P1000', 'P2187', 'B0001', 'C0035', 'U0100', 'U0401',
+];
+const DTC_HISTORY = 50;
+
+/** A user of their own for the error-code scenarios, so /me keeps its fixture. */
+const dtcUser = (ctx: BenchContext) => once(ctx, 'dtcUser', () => ctx.token('bench-dtc'));
+
+async function registerVehicle(ctx: BenchContext, token: string): Promise<string> {
+  const r = await ctx.request('POST', '/v1/user/devices', { token, body: { deviceDefinitionId: 'ford_bronco_2021', countryCode: 'USA' } });
+  if (r.status !== 201) throw new Error(`registering a vehicle failed: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r.body.userDevice.id as string;
+}
+
 export const scenarios: Scenario[] = [
   {
     name: 'health',
@@ -81,6 +139,81 @@ export const scenarios: Scenario[] = [
     path: '/v1/user/devices/me',
     expectStatus: 401,
     check: (b) => (b?.error === 'UNAUTHORIZED' ? null : `expected an UNAUTHORIZED error body, got ${JSON.stringify(b)}`),
+  },
+  {
+    name: 'error-codes-get',
+    description: `GET /v1/user/devices/{id}/error-codes — ownership check, ${DTC_HISTORY} stored queries of 5 codes each read and serialized`,
+    path: (ctx) => `/v1/user/devices/${ctx.state.dtcHistoryVehicle as string}/error-codes`,
+    setup: async (ctx) => {
+      const token = (ctx.state.dtcUserToken = await dtcUser(ctx));
+      const id = await registerVehicle(ctx, token);
+      for (let i = 0; i < DTC_HISTORY; i++) {
+        const errorCodes = Array.from({ length: 5 }, (_, k) => DTC_CODES[(i + k) % DTC_CODES.length]);
+        const r = await ctx.request('POST', `/v1/user/devices/${id}/error-codes`, { token, body: { errorCodes } });
+        if (r.status !== 200) throw new Error(`storing error-code query ${i + 1} failed: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      }
+      ctx.state.dtcHistoryVehicle = id;
+    },
+    headers: (ctx) => bearer(ctx.state.dtcUserToken as string),
+    check: (b) => (b?.queries?.length === DTC_HISTORY ? null : `expected ${DTC_HISTORY} queries, got ${JSON.stringify(b).slice(0, 200)}`),
+    targets: { postgres: { minRatio: 0.2 } },
+  },
+  {
+    name: 'mint-payload',
+    description: 'GET /v1/user/devices/{id}/commands/mint — ownership and mint-state checks, the make\'s manufacturer node, the EIP-712 payload for an unminted vehicle',
+    path: (ctx) => `/v1/user/devices/${ctx.fixture.vehicleIds[0]!}/commands/mint`,
+    headers: (ctx) => bearer(ctx.fixture.token),
+    check: (b) => (b?.primaryType === 'MintVehicleWithDeviceDefinitionSign' ? null : `expected a MintVehicleWithDeviceDefinitionSign payload, got ${JSON.stringify(b).slice(0, 200)}`),
+    targets: { postgres: { minRatio: 0.2 } },
+  },
+  {
+    name: 'by-serial',
+    description: 'GET /v1/aftermarket/device/by-serial/{serial} — an unclaimed, unpaired demo device (readable by any signed-in user), AftermarketDeviceInfo with request statuses',
+    path: (ctx) => `/v1/aftermarket/device/by-serial/${(ctx.state.device as DemoDevice).serial}`,
+    setup: async (ctx) => {
+      ctx.state.device = await demoDevice(ctx);
+    },
+    headers: (ctx) => bearer(ctx.fixture.token),
+    check: (b, ctx) => (String(b?.tokenId) === (ctx.state.device as DemoDevice).tokenId ? null : `expected the demo device, got ${JSON.stringify(b).slice(0, 200)}`),
+    targets: { postgres: { minRatio: 0.25 } },
+  },
+  {
+    name: 'device-metadata',
+    description: 'GET /v1/aftermarket/device/{tokenId} — public NFT metadata of a minted device (no auth)',
+    path: (ctx) => `/v1/aftermarket/device/${(ctx.state.device as DemoDevice).tokenId}`,
+    setup: async (ctx) => {
+      ctx.state.device = await demoDevice(ctx);
+    },
+    check: (b, ctx) =>
+      b?.attributes?.some((a: { trait_type: string; value: string }) => a.trait_type === 'Serial Number' && a.value === (ctx.state.device as DemoDevice).serial)
+        ? null
+        : `expected the demo device's metadata, got ${JSON.stringify(b).slice(0, 200)}`,
+    targets: { postgres: { minRatio: 0.5 } },
+  },
+  {
+    name: 'device-image',
+    description: 'GET /v1/aftermarket/device/{tokenId}/image — public PNG of a minted device (no auth)',
+    path: (ctx) => `/v1/aftermarket/device/${(ctx.state.device as DemoDevice).tokenId}/image`,
+    setup: async (ctx) => {
+      ctx.state.device = await demoDevice(ctx);
+    },
+    check: (b) => (typeof b === 'string' && b.startsWith('\uFFFDPNG') ? null : `expected a PNG, got ${String(b).slice(0, 40)}`),
+    targets: { postgres: { minRatio: 0.3 } },
+  },
+  {
+    // Last of the default set: every request adds a row, and nothing measured after it reads them.
+    name: 'error-codes-post',
+    description: `POST /v1/user/devices/{id}/error-codes with ${DTC_CODES.length} codes — ownership check, parse and describe, one insert (a vehicle of its own)`,
+    method: 'POST',
+    path: (ctx) => `/v1/user/devices/${ctx.state.dtcPostVehicle as string}/error-codes`,
+    setup: async (ctx) => {
+      ctx.state.dtcUserToken = await dtcUser(ctx);
+      ctx.state.dtcPostVehicle = await registerVehicle(ctx, ctx.state.dtcUserToken as string);
+    },
+    headers: (ctx) => bearer(ctx.state.dtcUserToken as string),
+    body: () => ({ errorCodes: DTC_CODES }),
+    check: (b) => (b?.errorCodes?.length === DTC_CODES.length ? null : `expected ${DTC_CODES.length} described codes, got ${JSON.stringify(b).slice(0, 200)}`),
+    targets: { postgres: { minRatio: 0.15 } },
   },
   {
     name: 'register',
