@@ -14,6 +14,7 @@ import { securityPlugin } from './http/plugins/security.ts';
 import { metricsPlugin } from './http/plugins/metrics.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
+import { responseCachePlugin } from './http/plugins/response-cache.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
@@ -110,6 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       new AppError(429, ErrorCode.RateLimited, `Rate limit exceeded; retry in ${Math.ceil(ctx.ttl / 1000)} s.`),
   });
   await app.register(docsPlugin, { publicBaseUrl: config.publicBaseUrl, version: '0.1.0' });
+  // Before any route: it attaches its hooks to routes as they are added.
+  await app.register(responseCachePlugin, { database, ...config.responseCache });
 
   await app.register(healthRoutes, { checks: { database: () => database.ping(), ...deps.readiness } });
   await app.register(publicMetadataRoutes, {

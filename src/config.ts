@@ -25,6 +25,8 @@ export interface Config {
   prettyLogs: boolean;
   bodyLimitBytes: number;
   rateLimit: { max: number; windowMs: number };
+  /** Repeat authenticated GETs served from memory (src/http/plugins/response-cache.ts); maxBytes 0 = off. */
+  responseCache: { maxBytes: number; ttlMs: number };
   corsOrigins: string[] | '*';
   documents: { maxBytes: number; quotaBytes: number; downloadRedirect: boolean; reconcileIntervalMs: number };
   s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined };
@@ -84,6 +86,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     rateLimit: {
       max: read.int('RATE_LIMIT_MAX', 600, 1, Number.MAX_SAFE_INTEGER),
       windowMs: read.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+    },
+    responseCache: {
+      maxBytes: read.int('RESPONSE_CACHE_MAX_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+      ttlMs: read.int('RESPONSE_CACHE_TTL_MS', 10_000, 1, 3_600_000),
     },
     corsOrigins,
     documents: {

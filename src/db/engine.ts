@@ -20,6 +20,21 @@ export interface Database {
   migrate(): Promise<void>;
   /** Cheap round trip for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * LISTEN on `channel`. `onLive(false)` means notifications may be missed from now on (the
+   * listening connection was lost); `onLive(true)` follows once listening again. PGlite is one
+   * in-process connection and is always live.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<Listener>;
+  close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  onNotify(payload: string): void;
+  onLive(live: boolean): void;
+}
+
+export interface Listener {
   close(): Promise<void>;
 }
 
@@ -45,6 +60,15 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database & {
     },
     ping: async () => {
       await client.query('select 1');
+    },
+    listen: async (channel, handlers) => {
+      const unlisten = await client.listen(channel, (payload) => handlers.onNotify(payload));
+      handlers.onLive(true);
+      return {
+        close: async () => {
+          if (!client.closed) await unlisten();
+        },
+      };
     },
     close: async () => {
       if (!client.closed) await client.close();
@@ -83,8 +107,78 @@ export function openPostgres(opts: PostgresOptions): Database & { pool: pg.Pool 
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    listen: (channel, handlers) => listenPostgres(opts.url, channel, handlers),
     close: async () => {
       await pool.end();
+    },
+  };
+}
+
+const RELISTEN_DELAYS_MS = [100, 500, 1000, 2000, 5000];
+
+/**
+ * A dedicated connection (not from the pool, which it would hold forever) that LISTENs and
+ * reconnects with backoff after losing the server; while it is down, `onLive(false)`.
+ */
+async function listenPostgres(url: string, channel: string, handlers: ListenHandlers): Promise<Listener> {
+  let closed = false;
+  let client: pg.Client | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let attempt = 0;
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+    c.on('notification', (msg) => {
+      if (msg.channel === channel) handlers.onNotify(msg.payload ?? '');
+    });
+    const lost = () => {
+      if (client !== c) return;
+      client = null;
+      handlers.onLive(false);
+      void c.end().catch(() => {});
+      retry();
+    };
+    c.on('error', lost);
+    c.on('end', lost);
+    try {
+      await c.connect();
+      await c.query(`LISTEN "${channel.replace(/"/g, '""')}"`);
+    } catch (e) {
+      void c.end().catch(() => {});
+      throw e;
+    }
+    if (closed) {
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    attempt = 0;
+    handlers.onLive(true);
+  };
+
+  function retry() {
+    if (closed || timer) return;
+    const delay = RELISTEN_DELAYS_MS[Math.min(attempt++, RELISTEN_DELAYS_MS.length - 1)]!;
+    timer = setTimeout(() => {
+      timer = null;
+      connect().catch(() => retry());
+    }, delay);
+    timer.unref();
+  }
+
+  handlers.onLive(false);
+  try {
+    await connect();
+  } catch {
+    retry(); // the server is down at start: serve uncached until it is back
+  }
+  return {
+    close: async () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => {});
     },
   };
 }

@@ -27,6 +27,7 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
         querystring: PageQuery,
         response: { 200: DevicesList, ...errorResponses(400, 401) },
       },
+      config: { responseCache: { tables: ['user_devices', 'nft_privileges', 'aftermarket_devices', 'meta_transaction_requests', 'synthetic_devices'] } },
     },
     async (req) => {
       const page = await vehicles.listMine(req.user, req.query.limit ?? 100, req.query.cursor);
