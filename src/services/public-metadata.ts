@@ -1,17 +1,21 @@
-// Public NFT metadata and images for wallets and marketplaces. Device metadata never changes
-// once minted (name from the address, serial, manufacturer), so bodies are cached per instance;
-// vehicle bodies can change (the owner renames it), so they are cached briefly.
+// Public NFT metadata and images for wallets and marketplaces. Answers are kept per instance,
+// serialized and ready to send, for a short time: the rows behind them change through the chain
+// (a device's serial is indexed after its mint, burns remove NFTs, a reorg rewinds, owners rename
+// vehicles) and the indexer that applies those changes may run in another process, so an age bound
+// is what keeps every replica close to the database. Unknown tokens are not kept: indexers poll
+// right after a mint and must see it once it is indexed.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
 import { aftermarketDevices, syntheticDevices, userDevices } from '../db/schema.ts';
-import { createLru } from '../definitions/lru.ts';
+import { createTtlCache } from '../domain/ttl-cache.ts';
 import { aftermarketDeviceMetadata, metadataEtag, syntheticDeviceMetadata, vehicleMetadata, type NftMetadata } from '../domain/nft-metadata.ts';
 import { generateDeviceImage, generateVehicleImage } from '../domain/device-image.ts';
 import { toChecksumAddress } from '../domain/address.ts';
 
-export interface Cached<T> {
+/** A response body ready to send (JSON text or PNG bytes) and its entity tag. */
+export interface Cached<T extends string | Buffer> {
   body: T;
   etag: string;
 }
@@ -22,45 +26,47 @@ export interface PublicMetadataDeps {
   /** Directory with `<manufacturer name, lower-case>.png` images; generated images otherwise. */
   manufacturerImageDir?: string;
   now?: () => number;
+  /** Most metadata bodies kept (images: at most a tenth as many, they are larger). */
   cacheSize?: number;
-  vehicleTtlMs?: number;
+  /** How long a kept answer is served: the staleness this instance adds to a change. */
+  ttlMs?: number;
 }
 
 const imageEtag = (png: Buffer, seed: string) => `"img-${seed.slice(2, 18)}-${png.length}"`;
 
+// Property order is the response schema's (name, description, image, attributes), so the text is
+// byte for byte what the route's serializer would produce from the same object.
+const json = (body: NftMetadata): Cached<string> => ({ body: JSON.stringify(body), etag: metadataEtag(body) });
+
 export function createPublicMetadataService(deps: PublicMetadataDeps) {
   const { db, publicBaseUrl } = deps;
-  const now = deps.now ?? Date.now;
   const size = deps.cacheSize ?? 10_000;
-  const vehicleTtl = deps.vehicleTtlMs ?? 10_000;
-  const devices = createLru<string, Cached<NftMetadata>>(size);
-  const images = createLru<string, Cached<Buffer>>(Math.min(size, 1000));
-  const vehicles = createLru<string, Cached<NftMetadata> & { at: number }>(size);
+  const cacheOpts = { ttlMs: deps.ttlMs ?? 10_000, now: deps.now };
+  const bodies = createTtlCache<Cached<string>>({ capacity: size, ...cacheOpts });
+  const images = createTtlCache<Cached<Buffer>>({ capacity: Math.max(1, Math.floor(size / 10)), ...cacheOpts });
+  // Operator-provided files, read once per instance.
   const manufacturerImages = new Map<string, Promise<Buffer | null>>();
-
-  const cached = (body: NftMetadata): Cached<NftMetadata> => ({ body, etag: metadataEtag(body) });
 
   async function deviceRow(where: ReturnType<typeof eq>) {
     const [row] = await db.select().from(aftermarketDevices).where(where).limit(1);
     return row;
   }
 
-  function deviceBody(row: NonNullable<Awaited<ReturnType<typeof deviceRow>>>): Cached<NftMetadata> {
-    const key = `ad:${row.tokenId}`;
-    let hit = devices.get(key);
-    if (!hit) {
-      hit = cached(
-        aftermarketDeviceMetadata({
-          baseUrl: publicBaseUrl,
-          tokenId: row.tokenId,
-          address: row.address,
-          serial: row.serial ?? '',
-          manufacturerName: row.manufacturerName,
-        }),
-      );
-      devices.set(key, hit);
-    }
-    return hit;
+  function deviceBody(row: NonNullable<Awaited<ReturnType<typeof deviceRow>>>): Cached<string> {
+    return json(
+      aftermarketDeviceMetadata({
+        baseUrl: publicBaseUrl,
+        tokenId: row.tokenId,
+        address: row.address,
+        serial: row.serial ?? '',
+        manufacturerName: row.manufacturerName,
+      }),
+    );
+  }
+
+  async function vehicleRow(tokenId: bigint) {
+    const [row] = await db.select().from(userDevices).where(eq(userDevices.tokenId, tokenId)).limit(1);
+    return row;
   }
 
   function manufacturerImage(name: string | null): Promise<Buffer | null> {
@@ -75,69 +81,50 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
   }
 
   return {
-    async aftermarketDevice(tokenId: bigint): Promise<Cached<NftMetadata> | null> {
-      const hit = devices.get(`ad:${tokenId}`);
-      if (hit) return hit;
-      const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
-      return row ? deviceBody(row) : null;
-    },
+    aftermarketDevice: (tokenId: bigint) =>
+      bodies.get(`ad:${tokenId}`, async () => {
+        const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
+        return row ? deviceBody(row) : null;
+      }),
 
-    async aftermarketDeviceByAddress(address: string): Promise<Cached<NftMetadata> | null> {
-      const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
-      return row ? deviceBody(row) : null;
-    },
+    aftermarketDeviceByAddress: (address: string) =>
+      bodies.get(`ada:${address.toLowerCase()}`, async () => {
+        const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
+        return row ? deviceBody(row) : null;
+      }),
 
-    async aftermarketDeviceImage(tokenId: bigint): Promise<Cached<Buffer> | null> {
-      const key = `ad:${tokenId}`;
-      const hit = images.get(key);
-      if (hit) return hit;
-      const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
-      if (!row) return null;
-      const seed = toChecksumAddress(row.address);
-      const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
-      const out = { body: png, etag: imageEtag(png, seed) };
-      images.set(key, out);
-      return out;
-    },
+    aftermarketDeviceImage: (tokenId: bigint) =>
+      images.get(`ad:${tokenId}`, async () => {
+        const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
+        if (!row) return null;
+        const seed = toChecksumAddress(row.address);
+        const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
+        return { body: png, etag: imageEtag(png, seed) };
+      }),
 
-    async syntheticDevice(tokenId: bigint): Promise<Cached<NftMetadata> | null> {
-      const key = `sd:${tokenId}`;
-      const hit = devices.get(key);
-      if (hit) return hit;
-      const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
-      if (!row || row.tokenId === null) return null;
-      const out = cached(
-        syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }),
-      );
-      devices.set(key, out);
-      return out;
-    },
+    syntheticDevice: (tokenId: bigint) =>
+      bodies.get(`sd:${tokenId}`, async () => {
+        const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
+        if (!row || row.tokenId === null) return null;
+        return json(syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }));
+      }),
 
-    async vehicle(tokenId: bigint): Promise<Cached<NftMetadata> | null> {
-      const key = `v:${tokenId}`;
-      const hit = vehicles.get(key);
-      if (hit && now() - hit.at < vehicleTtl) return hit;
-      const [row] = await db.select().from(userDevices).where(eq(userDevices.tokenId, tokenId)).limit(1);
-      if (!row) return null;
-      const d = row.definition;
-      const out = { ...cached(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, make: d.make.name, model: d.model, year: d.year, name: row.name })), at: now() };
-      vehicles.set(key, out);
-      return out;
-    },
+    vehicle: (tokenId: bigint) =>
+      bodies.get(`v:${tokenId}`, async () => {
+        const row = await vehicleRow(tokenId);
+        if (!row) return null;
+        const d = row.definition;
+        return json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, make: d.make.name, model: d.model, year: d.year, name: row.name }));
+      }),
 
-    async vehicleImage(tokenId: bigint): Promise<Cached<Buffer> | null> {
-      const key = `v:${tokenId}`;
-      const hit = images.get(key);
-      if (hit) return hit;
-      const [row] = await db.select().from(userDevices).where(eq(userDevices.tokenId, tokenId)).limit(1);
-      if (!row) return null;
-      const d = row.definition;
-      const seed = `vehicle:${tokenId}`;
-      const png = generateVehicleImage({ make: d.make.name, model: d.model, year: d.year, seed });
-      const out = { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
-      images.set(key, out);
-      return out;
-    },
+    vehicleImage: (tokenId: bigint) =>
+      images.get(`v:${tokenId}`, async () => {
+        const row = await vehicleRow(tokenId);
+        if (!row) return null;
+        const d = row.definition;
+        const png = generateVehicleImage({ make: d.make.name, model: d.model, year: d.year, seed: `vehicle:${tokenId}` });
+        return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
+      }),
   };
 }
 

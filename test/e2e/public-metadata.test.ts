@@ -38,6 +38,10 @@ describe('public NFT metadata', () => {
     assert.equal(r.headers.get('cache-control'), 'public, max-age=60');
     assert.equal(r.headers.get('access-control-allow-origin'), '*');
     assert.ok(r.headers.get('etag'));
+    // Exactly what the response schema's serializer writes: its property order, no whitespace.
+    assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.deepEqual(Object.keys(r.json), ['name', 'description', 'image', 'attributes']);
+    assert.equal(r.text, JSON.stringify(r.json));
   });
 
   it('answers 304 to a matching If-None-Match', async () => {

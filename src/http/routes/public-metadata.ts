@@ -27,12 +27,14 @@ function tokenId(raw: string): bigint {
   return id;
 }
 
-function send<T>(req: FastifyRequest, reply: FastifyReply, hit: Cached<T> | null, what: string, type?: string) {
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Sends a kept answer as it is: JSON text goes out without another pass through the serializer. */
+function send(req: FastifyRequest, reply: FastifyReply, hit: Cached<string | Buffer> | null, what: string) {
   if (!hit) throw notFound(`${what} not found.`);
   reply.header('cache-control', 'public, max-age=60').header('etag', hit.etag).header('access-control-allow-origin', '*');
   if (ifNoneMatchMatches(req.headers['if-none-match'], hit.etag)) return reply.code(304).send();
-  if (type) reply.type(type);
-  return reply.send(hit.body);
+  return reply.type(typeof hit.body === 'string' ? JSON_TYPE : 'image/png').send(hit.body);
 }
 
 export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicMetadataService }> = async (app, { metadata }) => {
@@ -62,7 +64,7 @@ export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicM
   app.get(
     '/v1/aftermarket/device/:tokenId/image',
     { schema: { tags, summary: 'Aftermarket device image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.aftermarketDeviceImage(tokenId(req.params.tokenId)), 'Aftermarket device', 'image/png'),
+    async (req, reply) => send(req, reply, await metadata.aftermarketDeviceImage(tokenId(req.params.tokenId)), 'Aftermarket device'),
   );
 
   app.get(
@@ -80,6 +82,6 @@ export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicM
   app.get(
     '/v1/vehicle/:tokenId/image',
     { schema: { tags, summary: 'Vehicle image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.vehicleImage(tokenId(req.params.tokenId)), 'Vehicle', 'image/png'),
+    async (req, reply) => send(req, reply, await metadata.vehicleImage(tokenId(req.params.tokenId)), 'Vehicle'),
   );
 };

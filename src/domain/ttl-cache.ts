@@ -1,0 +1,43 @@
+// A bounded read-through cache whose entries expire: for answers that other processes may change
+// (the chain worker, other replicas), where a short age bound is the whole freshness guarantee.
+
+import { createLru } from '../definitions/lru.ts';
+
+export interface TtlCacheOptions {
+  /** Most entries kept; the least recently used go first. */
+  capacity: number;
+  ttlMs: number;
+  now?: () => number;
+}
+
+export interface TtlCache<V> {
+  /**
+   * The value for `key`: cached if younger than the TTL, else from `load`. Concurrent misses
+   * share one load, so an expiry under load costs one query, not one per waiting request.
+   * A null (not found) or a failed load is not kept: the next call asks again.
+   */
+  get(key: string, load: () => Promise<V | null>): Promise<V | null>;
+  readonly size: number;
+}
+
+export function createTtlCache<V>(opts: TtlCacheOptions): TtlCache<V> {
+  const now = opts.now ?? Date.now;
+  const entries = createLru<string, { value: Promise<V | null>; expiresAt: number }>(opts.capacity);
+  return {
+    get(key, load) {
+      const t = now();
+      const hit = entries.get(key);
+      if (hit && t < hit.expiresAt) return hit.value;
+      const entry = { value: load(), expiresAt: t + opts.ttlMs };
+      entries.set(key, entry);
+      const forget = () => {
+        if (entries.get(key) === entry) entries.delete(key);
+      };
+      entry.value.then((v) => v === null && forget(), forget);
+      return entry.value;
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
