@@ -26,3 +26,5 @@ CREATE TRIGGER documents_notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNC
 CREATE TRIGGER manufacturers_notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON manufacturers FOR EACH STATEMENT EXECUTE FUNCTION devices_api_notify_change();
 --> statement-breakpoint
 CREATE TRIGGER integrations_notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON integrations FOR EACH STATEMENT EXECUTE FUNCTION devices_api_notify_change();
+--> statement-breakpoint
+CREATE TRIGGER firmware_update_tasks_notify_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON firmware_update_tasks FOR EACH STATEMENT EXECUTE FUNCTION devices_api_notify_change();

@@ -5,16 +5,17 @@
 // past that. A read that overlaps a change (began before, finished after) is not stored at all,
 // so a slow read can never put pre-change data back after the change was announced.
 
-export interface ResponseCacheOptions {
-  /** Upper bound on the stored bodies' total size (UTF-8 bytes); the oldest go first. */
+export interface ResponseCacheOptions<V> {
+  /** Upper bound on the stored values' total size (as `sizeOf` counts); the oldest go first. */
   maxBytes: number;
+  sizeOf(value: V): number;
   /** Upper bound on an entry's age: a safety net for changes no notification reports (e.g. time passing). */
   ttlMs: number;
   now?: () => number;
 }
 
-interface Entry {
-  body: string;
+interface Entry<V> {
+  value: V;
   bytes: number;
   owner: string;
   tables: readonly string[];
@@ -26,10 +27,10 @@ interface Entry {
 /** Taken when a read begins; hand it back to `set` so overlapping changes are detected. */
 export type ReadStamp = number;
 
-export interface ResponseCache {
-  get(key: string, tables: readonly string[]): string | undefined;
+export interface ResponseCache<V> {
+  get(key: string): V | undefined;
   begin(): ReadStamp;
-  set(key: string, owner: string, tables: readonly string[], body: string, stamp: ReadStamp): void;
+  set(key: string, owner: string, tables: readonly string[], value: V, stamp: ReadStamp): void;
   /** A table changed (`*`: anything may have changed, e.g. notifications were missed). */
   tableChanged(table: string): void;
   /** Drops every entry of one caller (its own write, answered before the table notification arrives). */
@@ -38,15 +39,15 @@ export interface ResponseCache {
   readonly bytes: number;
 }
 
-export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
+export function createResponseCache<V>(opts: ResponseCacheOptions<V>): ResponseCache<V> {
   const now = opts.now ?? Date.now;
-  const entries = new Map<string, Entry>(); // insertion order = age, for eviction
+  const entries = new Map<string, Entry<V>>(); // insertion order = age, for eviction
   const keysByOwner = new Map<string, Set<string>>();
   const tableEpochs = new Map<string, number>();
   let epoch = 0;
   let bytes = 0;
 
-  function drop(key: string, e: Entry) {
+  function drop(key: string, e: Entry<V>) {
     entries.delete(key);
     bytes -= e.bytes;
     const keys = keysByOwner.get(e.owner);
@@ -63,7 +64,7 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
     bytes = 0;
   }
 
-  function stale(e: Entry): boolean {
+  function stale(e: Entry<V>): boolean {
     if (e.expiresAt <= now()) return true;
     for (const t of e.tables) if ((tableEpochs.get(t) ?? 0) > e.since) return true;
     return false;
@@ -77,16 +78,16 @@ export function createResponseCache(opts: ResponseCacheOptions): ResponseCache {
         drop(key, e);
         return undefined;
       }
-      return e.body;
+      return e.value;
     },
     begin: () => epoch,
-    set(key, owner, tables, body, stamp) {
+    set(key, owner, tables, value, stamp) {
       if (stamp !== epoch || opts.maxBytes <= 0) return;
-      const size = Buffer.byteLength(body);
+      const size = opts.sizeOf(value);
       if (size > opts.maxBytes) return;
       const old = entries.get(key);
       if (old) drop(key, old);
-      entries.set(key, { body, bytes: size, owner, tables, since: stamp, expiresAt: now() + opts.ttlMs });
+      entries.set(key, { value, bytes: size, owner, tables, since: stamp, expiresAt: now() + opts.ttlMs });
       bytes += size;
       let keys = keysByOwner.get(owner);
       if (!keys) keysByOwner.set(owner, (keys = new Set()));

@@ -7,7 +7,7 @@ const ME = ['user_devices', 'nft_privileges'];
 
 function cacheAt(opts: { maxBytes?: number; ttlMs?: number } = {}) {
   let t = 1_000;
-  const cache = createResponseCache({ maxBytes: opts.maxBytes ?? 1024, ttlMs: opts.ttlMs ?? 10_000, now: () => t });
+  const cache = createResponseCache<string>({ sizeOf: (s) => Buffer.byteLength(s), maxBytes: opts.maxBytes ?? 1024, ttlMs: opts.ttlMs ?? 10_000, now: () => t });
   return { cache, advance: (ms: number) => (t += ms) };
 }
 
@@ -15,8 +15,8 @@ describe('response cache', () => {
   it('answers a stored body for the same key', () => {
     const { cache } = cacheAt();
     cache.set('u1 /me', 'u1', ME, '{"a":1}', cache.begin());
-    assert.equal(cache.get('u1 /me', ME), '{"a":1}');
-    assert.equal(cache.get('u2 /me', ME), undefined);
+    assert.equal(cache.get('u1 /me'), '{"a":1}');
+    assert.equal(cache.get('u2 /me'), undefined);
   });
 
   it('drops entries read from a table that changed, and keeps the others', () => {
@@ -24,15 +24,15 @@ describe('response cache', () => {
     cache.set('me', 'u1', ME, 'me', cache.begin());
     cache.set('codes', 'u1', ['error_code_queries'], 'codes', cache.begin());
     cache.tableChanged('nft_privileges');
-    assert.equal(cache.get('me', ME), undefined);
-    assert.equal(cache.get('codes', ['error_code_queries']), 'codes');
+    assert.equal(cache.get('me'), undefined);
+    assert.equal(cache.get('codes'), 'codes');
   });
 
   it('stores a read that began after a change', () => {
     const { cache } = cacheAt();
     cache.tableChanged('user_devices');
     cache.set('me', 'u1', ME, 'fresh', cache.begin());
-    assert.equal(cache.get('me', ME), 'fresh');
+    assert.equal(cache.get('me'), 'fresh');
   });
 
   it('does not store a read that overlapped a change, so stale data cannot come back', () => {
@@ -40,7 +40,7 @@ describe('response cache', () => {
     const stamp = cache.begin();
     cache.tableChanged('user_devices'); // committed while the read was in flight
     cache.set('me', 'u1', ME, 'maybe stale', stamp);
-    assert.equal(cache.get('me', ME), undefined);
+    assert.equal(cache.get('me'), undefined);
   });
 
   it('drops all entries of a caller after its own write', () => {
@@ -49,16 +49,16 @@ describe('response cache', () => {
     cache.set('u1 b', 'u1', ['documents'], 'b', cache.begin());
     cache.set('u2 a', 'u2', ME, 'c', cache.begin());
     cache.ownerChanged('u1');
-    assert.equal(cache.get('u1 a', ME), undefined);
-    assert.equal(cache.get('u1 b', ['documents']), undefined);
-    assert.equal(cache.get('u2 a', ME), 'c');
+    assert.equal(cache.get('u1 a'), undefined);
+    assert.equal(cache.get('u1 b'), undefined);
+    assert.equal(cache.get('u2 a'), 'c');
   });
 
   it('forgets everything on "*" (notifications may have been missed)', () => {
     const { cache } = cacheAt();
     cache.set('a', 'u1', ME, 'a', cache.begin());
     cache.tableChanged('*');
-    assert.equal(cache.get('a', ME), undefined);
+    assert.equal(cache.get('a'), undefined);
     assert.equal(cache.size, 0);
     assert.equal(cache.bytes, 0);
   });
@@ -67,9 +67,9 @@ describe('response cache', () => {
     const { cache, advance } = cacheAt({ ttlMs: 500 });
     cache.set('a', 'u1', ME, 'a', cache.begin());
     advance(499);
-    assert.equal(cache.get('a', ME), 'a');
+    assert.equal(cache.get('a'), 'a');
     advance(1);
-    assert.equal(cache.get('a', ME), undefined);
+    assert.equal(cache.get('a'), undefined);
   });
 
   it('evicts the oldest entries to stay within maxBytes, and skips bodies larger than the bound', () => {
@@ -77,11 +77,11 @@ describe('response cache', () => {
     cache.set('a', 'u1', ME, '12345', cache.begin());
     cache.set('b', 'u1', ME, '12345', cache.begin());
     cache.set('c', 'u1', ME, '123', cache.begin());
-    assert.equal(cache.get('a', ME), undefined);
-    assert.equal(cache.get('b', ME), '12345');
-    assert.equal(cache.get('c', ME), '123');
+    assert.equal(cache.get('a'), undefined);
+    assert.equal(cache.get('b'), '12345');
+    assert.equal(cache.get('c'), '123');
     cache.set('huge', 'u1', ME, 'x'.repeat(11), cache.begin());
-    assert.equal(cache.get('huge', ME), undefined);
+    assert.equal(cache.get('huge'), undefined);
     assert.ok(cache.bytes <= 10);
   });
 
@@ -103,7 +103,7 @@ describe('response cache', () => {
         }
         let total = 0;
         for (const key of ['a', 'b', 'c', 'd']) {
-          const body = cache.get(key, ME);
+          const body = cache.get(key);
           if (body !== undefined) live.set(key, body);
         }
         for (const body of live.values()) total += Buffer.byteLength(body);

@@ -19,6 +19,13 @@ export const CHANGE_CHANNEL = 'devices_api_changes';
 export interface ResponseCacheRouteConfig {
   /** Tables the route's answer is read from (SQL names). */
   tables: readonly string[];
+  /** Response headers that are part of the answer (e.g. a next-page cursor), kept with the body. */
+  headers?: readonly string[];
+}
+
+interface Cached {
+  body: string;
+  headers: [string, string][];
 }
 
 declare module 'fastify' {
@@ -26,7 +33,7 @@ declare module 'fastify' {
     responseCache?: ResponseCacheRouteConfig;
   }
   interface FastifyRequest {
-    responseCacheFill?: { key: string; stamp: ReadStamp; tables: readonly string[] } | null;
+    responseCacheFill?: { key: string; stamp: ReadStamp; config: ResponseCacheRouteConfig } | null;
   }
 }
 
@@ -44,7 +51,11 @@ const toArray = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Arra
 
 export const responseCachePlugin = fp(async (app: FastifyInstance, opts: ResponseCachePluginOptions) => {
   if (opts.maxBytes <= 0) return;
-  const cache = createResponseCache({ maxBytes: opts.maxBytes, ttlMs: opts.ttlMs });
+  const cache = createResponseCache<Cached>({
+    maxBytes: opts.maxBytes,
+    ttlMs: opts.ttlMs,
+    sizeOf: (c) => Buffer.byteLength(c.body) + c.headers.reduce((n, [k, v]) => n + k.length + v.length, 0),
+  });
   let live = false;
   const listener = await opts.database.listen(CHANGE_CHANNEL, {
     onNotify: (table) => cache.tableChanged(table || '*'),
@@ -64,24 +75,32 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
 
   app.decorateRequest('responseCacheFill', null);
 
-  const lookup = (tables: readonly string[]): preHandlerHookHandler =>
+  const lookup = (config: ResponseCacheRouteConfig): preHandlerHookHandler =>
     function responseCacheLookup(req: FastifyRequest, reply: FastifyReply, done) {
       if (!live || !req.user || req.method !== 'GET') return done();
       const key = `${req.user.id}\n${req.user.address ?? ''}\n${req.url}`;
-      const body = cache.get(key, tables);
-      if (body !== undefined) {
+      const hit = cache.get(key);
+      if (hit !== undefined) {
         hits?.inc();
-        reply.type(JSON_TYPE).send(body);
+        for (const [k, v] of hit.headers) reply.header(k, v);
+        reply.type(JSON_TYPE).send(hit.body);
         return;
       }
       misses?.inc();
-      req.responseCacheFill = { key, stamp: cache.begin(), tables };
+      req.responseCacheFill = { key, stamp: cache.begin(), config };
       done();
     };
 
   const fill: onSendHookHandler = (req, reply, payload, done) => {
     const f = req.responseCacheFill;
-    if (f && live && reply.statusCode === 200 && typeof payload === 'string') cache.set(f.key, req.user.id, f.tables, payload, f.stamp);
+    if (f && live && reply.statusCode === 200 && typeof payload === 'string') {
+      const headers: [string, string][] = [];
+      for (const h of f.config.headers ?? []) {
+        const v = reply.getHeader(h);
+        if (typeof v === 'string') headers.push([h, v]);
+      }
+      cache.set(f.key, req.user.id, f.config.tables, { body: payload, headers }, f.stamp);
+    }
     done(null, payload);
   };
 
@@ -95,7 +114,7 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
     const config = route.config?.responseCache;
     if (config) {
       if (!methods.every((m) => READS.has(m))) throw new Error(`responseCache on ${methods.join(',')} ${route.url}: only GET routes can be cached`);
-      route.preHandler = [...toArray(route.preHandler), lookup(config.tables)];
+      route.preHandler = [...toArray(route.preHandler), lookup(config)];
       route.onSend = [...toArray(route.onSend), fill];
     } else if (!methods.every((m) => READS.has(m))) {
       route.onSend = [...toArray(route.onSend), ownWrite];

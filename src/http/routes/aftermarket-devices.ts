@@ -102,6 +102,7 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
         params: SerialParams,
         response: { 200: AftermarketDeviceInfo, ...errorResponses(400, 401, 404) },
       },
+      config: { responseCache: { tables: ['aftermarket_devices', 'meta_transaction_requests', 'firmware_update_tasks', 'user_devices'] } },
     },
     async (req) => devices.info(req.user, req.params.serial),
   );

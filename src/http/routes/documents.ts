@@ -113,6 +113,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
           ...errorResponses(400, 401),
         },
       },
+      config: { responseCache: { tables: ['documents'], headers: ['x-next-cursor', 'link'] } },
     },
     async (req, reply) => {
       const { userDeviceId, user_device_id: legacyId, limit = 100, cursor } = req.query;

@@ -87,6 +87,7 @@ export const errorCodeRoutes: FastifyPluginAsyncTypebox<{ errorCodes: ErrorCodeS
         querystring: PageQuery,
         response: { 200: QueryHistory, ...errorResponses(400, 401, 404) },
       },
+      config: { responseCache: { tables: ['error_code_queries', 'user_devices'] } },
     },
     async (req) => {
       const page = await errorCodes.history(req.user, req.params.userDeviceId, req.query.limit ?? 100, req.query.cursor);

@@ -86,6 +86,7 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
         params: UserDeviceIdParams,
         response: { 200: MintVehiclePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
+      config: { responseCache: { tables: ['user_devices', 'meta_transaction_requests', 'manufacturers'] } },
     },
     async (req) => toResponse(await mint.payload(req.user, req.params.userDeviceId)),
   );
