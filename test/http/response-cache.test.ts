@@ -34,12 +34,16 @@ describe('response cache', () => {
     const token = await t.token('cache-repeat');
     await insertVehicle(t.database.db, { userId: 'cache-repeat' });
     const first = await t.request('GET', '/v1/user/devices/me', { token });
-    const hits = await cacheHits(t);
-    const second = await t.request('GET', '/v1/user/devices/me', { token });
+    // On PostgreSQL the insert's notification may still be on its way and drop the first answer.
+    let second = first;
+    await eventually(async () => {
+      const hits = await cacheHits(t);
+      second = await t.request('GET', '/v1/user/devices/me', { token });
+      return (await cacheHits(t)) === hits + 1;
+    }, 'a read is served from the cache');
     assert.equal(second.status, 200);
     assert.equal(second.text, first.text);
     assert.equal(second.headers.get('content-type'), first.headers.get('content-type'));
-    assert.equal(await cacheHits(t), hits + 1);
   });
 
   it("never answers one caller's read with another caller's cached body", async () => {
