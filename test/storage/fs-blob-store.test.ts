@@ -9,7 +9,7 @@ import { BlobNotFoundError } from '../../src/storage/blob-store.ts';
 import type { BlobStore } from '../../src/storage/blob-store.ts';
 import { createFsBlobStore, sweepFsTempFiles } from '../../src/storage/fs-blob-store.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
-import { collect, collectAsync, failingSource, MiB, pdfBytes } from './helpers.ts';
+import { chunkedSource, collect, collectAsync, failingSource, MiB, pdfBytes } from './helpers.ts';
 
 blobStoreContract('fs', async () => {
   const root = await mkdtemp(join(tmpdir(), 'blob-fs-contract-'));
@@ -74,6 +74,20 @@ describe('fs blob store on disk', () => {
     await mkdir(join(root, 'dirkey', 'sub'), { recursive: true });
     await assert.rejects(store.get('dirkey/sub'), BlobNotFoundError);
     assert.equal(await store.head('dirkey/sub'), null);
+  });
+
+  it('reads a large blob in 1 MiB chunks, a range too, and a small blob in one chunk of its size', async () => {
+    const chunkSizes = async (read: Promise<{ stream: Readable }>) => {
+      const sizes: number[] = [];
+      for await (const chunk of (await read).stream) sizes.push((chunk as Buffer).length);
+      return sizes;
+    };
+    const data = pdfBytes(3 * MiB + 5);
+    await store.put('chunks/large', chunkedSource(data), { contentType: 'application/pdf' });
+    assert.deepEqual(await chunkSizes(store.get('chunks/large')), [MiB, MiB, MiB, 5]);
+    assert.deepEqual(await chunkSizes(store.get('chunks/large', { start: 10, end: 10 + MiB + 99 })), [MiB, 100]);
+    await store.put('chunks/small', Readable.from([pdfBytes(10)]), { contentType: 'application/pdf' });
+    assert.deepEqual(await chunkSizes(store.get('chunks/small')), [10]);
   });
 
   it('closes the file when a reader abandons a download', { skip: !hasProcFds() }, async () => {
