@@ -26,6 +26,7 @@ import { createErrorCodeService } from './services/error-codes.ts';
 import { createDtcCatalog } from './domain/dtc/index.ts';
 import type { DtcEnricher } from './dtc/enrichment.ts';
 import type { ChainContext } from './chain/context.ts';
+import type { MetaTxRow } from './chain/outbox.ts';
 import { createMakeNodes } from './chain/manufacturers.ts';
 import { vehicleMintRoutes } from './http/routes/vehicle-mint.ts';
 import { createVehicleMintService } from './services/vehicle-mint.ts';
@@ -61,6 +62,8 @@ export interface AppDeps {
   dtcEnricher?: DtcEnricher;
   /** The registry chain (embedded anvil or CHAIN_RPC_URL): clients, addresses, relayer. Omit in tests without a chain. */
   chain?: ChainContext;
+  /** Called after a relayed call's request is committed: wakes the in-process relayer instead of leaving it to its poll. */
+  onTransactionQueued?: (request: MetaTxRow) => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -156,17 +159,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await user.register(errorCodeRoutes, { errorCodes });
     await user.register(transactionRoutes, { transactions: createTransactionService({ db: database.db }) });
     if (deps.chain) {
-      const mint = createVehicleMintService({ db: database.db, chain: deps.chain, vehicles, makeNodes: createMakeNodes(deps.chain, database.db) });
+      const mint = createVehicleMintService({
+        db: database.db,
+        chain: deps.chain,
+        vehicles,
+        makeNodes: createMakeNodes(deps.chain, database.db),
+        onEnqueued: deps.onTransactionQueued,
+      });
       await user.register(vehicleMintRoutes, { mint });
-      await user.register(pairingRoutes, { pairing: createPairingService({ db: database.db, chain: deps.chain, vehicles }) });
+      await user.register(pairingRoutes, { pairing: createPairingService({ db: database.db, chain: deps.chain, vehicles, onEnqueued: deps.onTransactionQueued }) });
       const wallets = createSyntheticWallets(config.chain.syntheticWalletMnemonic);
       await user.register(syntheticDeviceRoutes, {
-        synthetic: createSyntheticDeviceService({ db: database.db, chain: deps.chain, wallets, vehicles }),
+        synthetic: createSyntheticDeviceService({ db: database.db, chain: deps.chain, wallets, vehicles, onEnqueued: deps.onTransactionQueued }),
       });
     }
     await user.register(aftermarketDeviceRoutes, {
       devices: createAftermarketDeviceService({ db: database.db }),
-      claim: deps.chain && createClaimService({ db: database.db, chain: deps.chain }),
+      claim: deps.chain && createClaimService({ db: database.db, chain: deps.chain, onEnqueued: deps.onTransactionQueued }),
       // Development only (API.md §2): the route does not exist in production mode.
       unclaimRoute: config.mode !== 'production',
     });

@@ -97,7 +97,10 @@ export async function startService(config: Config, logger: any): Promise<Service
     const blobStore = blobStoreFrom(config);
     cleanups.push(() => blobStore.close());
     const readiness = { blobStore: () => blobStore.ping(), chain: () => chain.ready() };
-    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context });
+    // The workers start last (below); a request enqueued before that waits for their first tick.
+    const relayerAlarm = { wake: (): void => {} };
+    const onTransactionQueued = () => relayerAlarm.wake();
+    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued });
     cleanups.push(() => app.close());
     await app.listen({ port: config.port, host: config.host });
     const reconciler = startPeriodicReconciler({
@@ -107,7 +110,8 @@ export async function startService(config: Config, logger: any): Promise<Service
     });
     cleanups.push(() => reconciler.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const workers = startChainWorkers({ database, chain: chain.context, logger });
+    const workers = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics });
+    relayerAlarm.wake = () => workers.relayer.wake();
     cleanups.push(() => workers.stop());
     return { app, database, chain, close };
   } catch (e) {

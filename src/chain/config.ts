@@ -17,12 +17,12 @@ export const DEV_SYNTHETIC_WALLET_MNEMONIC = 'legal winner thank year wave sausa
 export const EMBEDDED_CHAIN_ID = 31337;
 
 /**
- * Confirmation depth. The relayer counts the block holding a transaction as its first
- * confirmation (as viem's `waitForTransactionReceipt({confirmations})` and ethers' `wait(n)` do,
- * clamping 0 to 1); the indexer reads up to `head − confirmations`. Embedded anvil mines a block
- * per transaction and never reorgs, so 0 — final once mined — is safe there, and it is the one
- * value with which both read the newest block at once (with 1 the indexer would wait for a
- * further transaction to mine the next block). A public chain defaults to 12.
+ * Confirmation depth: a block is final once its depth (head − number + 1: its own inclusion is the
+ * first confirmation, as viem's `waitForTransactionReceipt({confirmations})` and ethers' `wait(n)`
+ * count) reaches CHAIN_CONFIRMATIONS, 0 counting as 1. The relayer's Confirmed and the blocks the
+ * indexer applies follow this one rule (`finalThrough`). Embedded anvil mines a block per
+ * transaction and never reorgs, so 0 — final once mined — is safe there. A public chain defaults
+ * to 12.
  */
 export const EMBEDDED_CONFIRMATIONS = 0;
 export const CONFIGURED_CONFIRMATIONS = 12;

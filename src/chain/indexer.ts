@@ -3,15 +3,16 @@
 // batch. The chain is the source of truth; changes made directly on chain (a wallet's transfer or
 // privilege grant) land here exactly like the service's own.
 //
-// Depth and reorgs. Only blocks at depth ≥ `confirmations` (head − confirmations) are read. Each
-// applied batch is recorded in chain_blocks with the hash of its last block and an undo log (the
-// before images of the rows it changed). Every tick first checks that the cursor's block hash is
-// still on the chain; if not, it walks back the recorded batches to the newest one still on the
-// chain (the fork point), replays the undo logs of the batches after it (newest first) and moves
-// the cursor there, so the next tick re-reads the new branch. State the reorg removed (a vehicle
-// mint, a privilege, a pairing) is thereby removed here too. A fork older than every recorded
-// batch — a deeper reorg than `reorgWindowBlocks`, or a chain whose state was lost — stops the
-// indexer with ChainDivergedError instead of serving data from a chain that no longer exists.
+// Depth and reorgs. Only final blocks are read: depth ≥ `confirmations` with the head at depth 1
+// (finalThrough, the rule the relayer's Confirmed follows too). Each applied batch is recorded in
+// chain_blocks with the hash of its last block and an undo log (the before images of the rows it
+// changed). Every tick first checks that the cursor's block hash is still on the chain; if not, it
+// walks back the recorded batches to the newest one still on the chain (the fork point), replays
+// the undo logs of the batches after it (newest first) and moves the cursor there, so the next
+// tick re-reads the new branch. State the reorg removed (a vehicle mint, a privilege, a pairing)
+// is thereby removed here too. A fork older than every recorded batch — a deeper reorg than
+// `reorgWindowBlocks`, or a chain whose state was lost — stops the indexer with
+// ChainDivergedError instead of serving data from a chain that no longer exists.
 //
 // Idempotence: applying a batch whose effects are already in the database changes no row (the
 // effects are "set to" values, compared before writing). Replicas serialise on the cursor row's
@@ -36,6 +37,8 @@ import {
   type Cursor,
 } from './indexer-store.ts';
 import { isRpcUnavailable, shortMessage } from './errors.ts';
+import { finalThrough } from '../domain/relay-state.ts';
+import { createWakeableSleep } from './wakeable-sleep.ts';
 
 export interface IndexerLogger {
   debug?(obj: object, msg: string): void;
@@ -75,6 +78,8 @@ export interface Indexer {
   /** Finishes the current tick and stops. */
   stop(): Promise<void>;
   tick(): Promise<TickResult>;
+  /** Ends the current sleep early, or the next one if a tick is running (call when a block with our transaction is final). */
+  wake(): void;
   /** The last tick's failure while running in the background (null after a good tick). */
   lastError(): Error | null;
 }
@@ -185,7 +190,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
     if (stored && (await blockHash(cursor.blockNumber)) !== cursor.blockHash) return rewind(cursor);
 
     const head = await pc.getBlockNumber({ cacheTime: 0 });
-    const safe = head - BigInt(chain.confirmations);
+    const safe = finalThrough(head, chain.confirmations);
     const from = cursor.blockNumber + 1n;
     if (from > safe) return { applied: 0, toBlock: cursor.blockNumber, caughtUp: true };
     const to = from + batchBlocks - 1n < safe ? from + batchBlocks - 1n : safe;
@@ -238,21 +243,8 @@ export function createIndexer(o: IndexerOptions): Indexer {
 
   let running: Promise<void> | null = null;
   let stopping = false;
-  let wakeUp: (() => void) | null = null;
   let failure: Error | null = null;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        wakeUp = null;
-        resolve();
-      }, ms);
-      wakeUp = () => {
-        clearTimeout(timer);
-        wakeUp = null;
-        resolve();
-      };
-    });
+  const { sleep, wake } = createWakeableSleep();
 
   async function loop(): Promise<void> {
     let backoff = pollMs;
@@ -284,10 +276,11 @@ export function createIndexer(o: IndexerOptions): Indexer {
     },
     async stop() {
       stopping = true;
-      wakeUp?.();
+      wake();
       await running;
     },
     tick,
+    wake,
     lastError: () => failure,
   };
 }

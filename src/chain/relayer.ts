@@ -56,6 +56,7 @@ import {
   revertReasonOf,
   shortMessage,
 } from './errors.ts';
+import { createWakeableSleep } from './wakeable-sleep.ts';
 import { classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, type TxStatus } from '../domain/relay-state.ts';
 
 export interface RelayerLogger {
@@ -103,7 +104,7 @@ export interface Relayer {
   stop(): Promise<void>;
   /** One pass over every step; resolves to the number of requests whose state changed. */
   tick(): Promise<number>;
-  /** Ends the current sleep early (e.g. right after a request was enqueued). */
+  /** Ends the current sleep early, or the next one if a tick is running (call right after a request was enqueued). */
   wake(): void;
 }
 
@@ -546,18 +547,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
 
   let running: Promise<void> | undefined;
   let stopping = false;
-  let wakeUp: (() => void) | undefined;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const { sleep, wake } = createWakeableSleep();
 
   async function loop(): Promise<void> {
     let backoff = pollIntervalMs;
@@ -594,12 +584,10 @@ export function createRelayer(o: RelayerOptions): Relayer {
     },
     async stop() {
       stopping = true;
-      wakeUp?.();
+      wake();
       await running;
     },
     tick,
-    wake() {
-      wakeUp?.();
-    },
+    wake,
   };
 }

@@ -1,6 +1,9 @@
 // The background workers that move the chain side along: the relayer (outbox → transactions) and
 // the indexer (events → database). The HTTP service runs them in-process; `devices-api worker`
 // runs only them. They coordinate through the database, so any number of replicas may run them.
+// In-process, a request that settles wakes the indexer at once: its block is final (both follow
+// finalThrough), so its events can be applied without waiting for the next poll.
+import type { Registry } from 'prom-client';
 import type { Database } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
 import { createRelayer, type Relayer, type RelayerLogger } from './relayer.ts';
@@ -13,9 +16,9 @@ export interface ChainWorkers {
   stop(): Promise<void>;
 }
 
-export function startChainWorkers(o: { database: Database; chain: ChainContext; logger?: RelayerLogger }): ChainWorkers {
-  const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger });
+export function startChainWorkers(o: { database: Database; chain: ChainContext; logger?: RelayerLogger; metrics?: Registry }): ChainWorkers {
   const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger });
+  const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake() });
   relayer.start();
   indexer.start();
   return {

@@ -32,15 +32,25 @@ export interface ReceiptView {
 }
 
 /**
+ * The newest block that counts as final when the chain's head is `head`: the one definition of
+ * "confirmed" (CHAIN_CONFIRMATIONS) that the relayer (request → Confirmed) and the indexer (which
+ * blocks it applies) share, so a Confirmed request's events are always ones the indexer may apply.
+ * A block's depth is head − number + 1 — its own inclusion is the first confirmation, as viem's
+ * and ethers' `confirmations` count — and it is final once its depth reaches `confirmations`;
+ * 0 counts as 1: final once mined.
+ */
+export function finalThrough(head: bigint, confirmations: number): bigint {
+  return head - BigInt(Math.max(1, confirmations)) + 1n;
+}
+
+/**
  * Status of a broadcast transaction given its receipt (null: not in a block) and the chain head.
- * A block's own inclusion counts as one confirmation, so `confirmations` 1 means "mined".
  * A reverted receipt fails at once: the nonce is spent and retrying the same call cannot help.
  */
 export function trackedStatus(receipt: ReceiptView | null, head: bigint, confirmations: number): 'Submitted' | 'Mined' | 'Confirmed' | 'Failed' {
   if (!receipt) return 'Submitted';
   if (receipt.status === 'reverted') return 'Failed';
-  const depth = head - receipt.blockNumber + 1n;
-  return depth >= BigInt(Math.max(1, confirmations)) ? 'Confirmed' : 'Mined';
+  return receipt.blockNumber <= finalThrough(head, confirmations) ? 'Confirmed' : 'Mined';
 }
 
 /**

@@ -394,17 +394,25 @@ describe('indexer', () => {
     assert.deepEqual(await dump(), first);
   });
 
-  it('waits for blocks to reach the confirmation depth', async () => {
+  it('waits for blocks to reach the confirmation depth (the head being depth 1)', async () => {
     const ix = indexer({ confirmations: 3 });
     const first = await sync(ix);
     const head = await c.publicClient.getBlockNumber();
-    assert.equal(first.toBlock, head - 3n);
+    assert.equal(first.toBlock, head - 2n);
     await mintVehicle(c.accounts.bob);
+    await c.testClient.mine({ blocks: 1 });
     await sync(ix);
-    assert.deepEqual(await db.db.select().from(userDevices), [], 'the mint is not deep enough yet');
-    await c.testClient.mine({ blocks: 3 });
+    assert.deepEqual(await db.db.select().from(userDevices), [], 'the mint is at depth 2 of 3');
+    await c.testClient.mine({ blocks: 1 });
     await sync(ix);
     assert.equal((await db.db.select().from(userDevices)).length, 1);
+  });
+
+  it('reads the head itself with 0 or 1 confirmations (final once mined)', async () => {
+    for (const confirmations of [0, 1]) {
+      const r = await sync(indexer({ confirmations }));
+      assert.equal(r.toBlock, await c.publicClient.getBlockNumber());
+    }
   });
 
   describe('reorgs', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { canTransition, classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, TX_STATUSES } from '../../src/domain/relay-state.ts';
+import { canTransition, classifyBroadcastRejection, feeCap, finalThrough, gasWithMargin, trackedStatus, TX_STATUSES } from '../../src/domain/relay-state.ts';
 
 describe('transaction request states', () => {
   it('reaches Failed from every non-final state and leaves no final state', () => {
@@ -28,6 +28,18 @@ describe('transaction request states', () => {
     assert.equal(trackedStatus({ status: 'success', blockNumber: 10n }, 11n, 3), 'Mined');
     assert.equal(trackedStatus({ status: 'success', blockNumber: 10n }, 12n, 3), 'Confirmed');
     assert.equal(trackedStatus({ status: 'reverted', blockNumber: 10n }, 10n, 3), 'Failed');
+  });
+
+  it('has one definition of final blocks for the relayer and the indexer: depth ≥ confirmations, 0 as 1', () => {
+    assert.equal(finalThrough(10n, 0), 10n);
+    assert.equal(finalThrough(10n, 1), 10n);
+    assert.equal(finalThrough(10n, 12), -1n);
+    assert.equal(finalThrough(20n, 12), 9n);
+    for (const confirmations of [3, 12]) {
+      const last = finalThrough(20n, confirmations);
+      assert.equal(trackedStatus({ status: 'success', blockNumber: last }, 20n, confirmations), 'Confirmed');
+      assert.equal(trackedStatus({ status: 'success', blockNumber: last + 1n }, 20n, confirmations), 'Mined');
+    }
   });
 
   it('reads node rejections as different clients word them', () => {
