@@ -4,13 +4,16 @@
 // bare-Fastify baseline (bench/baseline.ts, its own process) and every scenario of
 // bench/scenarios.ts with the same wrk settings, and prints requests/s, p50, p99 and the ratio
 // to the baseline. The baseline is measured before and after the scenarios; the ratio uses their
-// mean, and a large drift between them means the machine was busy (rerun).
+// mean, and a large drift between them means the machine was busy (rerun). Then the
+// documents-transfer scenario (bench/documents.ts): a 50 MiB upload and download against a plain
+// stream copy of the same file (BENCH_DURATION/BENCH_WARMUP of rounds), and the service's RSS
+// growth during 4 uploads at once; it prints a second table.
 //
 // Environment:
 //   BENCH_DURATION     measured seconds per run (default 10; "10s" and "1m" work too)
 //   BENCH_WARMUP       warm-up seconds before each measured run, discarded (default 3; 0 = none)
 //   BENCH_CONNECTIONS  wrk connections (default 50)        BENCH_THREADS  wrk threads (default 2)
-//   BENCH_ONLY         comma-separated scenario names (e.g. "me,health"); opt-in scenarios run only when named
+//   BENCH_ONLY         comma-separated scenario names (e.g. "me,health", "documents-list,documents-transfer"); opt-in scenarios run only when named
 //   BENCH_MODES        comma-separated subset of "embedded,postgres"
 //   BENCH_NODE_FLAGS   extra Node flags for both the service and the baseline (same process settings)
 //   BENCH_PROFILE=1    run the service with --cpu-prof; print, per scenario, where its CPU went while measured
@@ -26,6 +29,7 @@ import pg from 'pg';
 import { scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
 import { runWrk, stopWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
 import { summarizeProfile, type ProfileWindow } from './profile.ts';
+import { DOCUMENTS_TRANSFER, makeTransferFile, runDocumentTransfer, transferTable, TRANSFER_MAX_BYTES, type TransferRow } from './documents.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -57,11 +61,13 @@ const nodeFlags = ['--import', 'tsx', ...(env.BENCH_NODE_FLAGS?.trim() ? env.BEN
 const profile = env.BENCH_PROFILE === '1';
 
 const only = env.BENCH_ONLY?.trim() ? env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null;
+const knownNames = [...scenarios.map((s) => s.name), DOCUMENTS_TRANSFER];
 if (only) {
-  const unknown = only.filter((n) => !scenarios.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`BENCH_ONLY names unknown scenarios: ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
+  const unknown = only.filter((n) => !knownNames.includes(n));
+  if (unknown.length) throw new Error(`BENCH_ONLY names unknown scenarios: ${unknown.join(', ')}; known: ${knownNames.join(', ')}`);
 }
 const selected = scenarios.filter((s) => (only ? only.includes(s.name) : !s.optIn));
+const transferSelected = !only || only.includes(DOCUMENTS_TRANSFER);
 
 const wantedModes = env.BENCH_MODES?.trim() ? env.BENCH_MODES.split(',').map((s) => s.trim()) : null;
 const modes: Mode[] = (['embedded', 'postgres'] as const).filter(
@@ -318,7 +324,12 @@ function table(rows: Row[]): string {
 
 const ADDRESS = '0x00000000000000000000000000000000000b3c4a';
 
-async function runMode(mode: Mode, baseline: Started, scratch: string): Promise<{ rows: Row[]; notes: string[] }> {
+async function runMode(
+  mode: Mode,
+  baseline: Started,
+  scratch: string,
+  transferFile: string | null,
+): Promise<{ rows: Row[]; transfers: TransferRow[]; notes: string[] }> {
   const notes: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `devices-api-bench-${mode}-`));
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -332,6 +343,7 @@ async function runMode(mode: Mode, baseline: Started, scratch: string): Promise<
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     RATE_LIMIT_MAX: '1000000000',
+    DOCUMENT_MAX_BYTES: String(TRANSFER_MAX_BYTES), // documents-transfer uploads 50 MiB; the default limit is 10 MiB
   };
   delete serviceEnv.DATABASE_URL;
   let dbName: string | undefined;
@@ -414,6 +426,20 @@ async function runMode(mode: Mode, baseline: Started, scratch: string): Promise<
     measured.push({ s, r, problems: wrkProblems(r, expectStatus) });
   }
   const after = selected.length ? await measure('baseline (after)', baselineReq, scratch, baselineProbe) : before;
+  const transfer = transferFile
+    ? await runDocumentTransfer({
+        mode,
+        baseUrl: service.url,
+        token: await token('bench-documents'),
+        serverPid: service.proc.pid!,
+        file: transferFile,
+        copyDir: dataDir,
+        warmupSeconds,
+        durationSeconds: settings.durationSeconds,
+        serverCpuUs: () => procCpuUs(service.proc.pid!),
+      })
+    : null;
+  if (transfer) notes.push(...transfer.notes);
 
   const baseRps = (before.rps + after.rps) / 2;
   const drift = Math.abs(before.rps - after.rps) / baseRps;
@@ -459,17 +485,18 @@ async function runMode(mode: Mode, baseline: Started, scratch: string): Promise<
       const file = path.join(profileDir, f);
       const who = thread(f) === 0 ? 'main thread' : `worker thread ${thread(f)}`;
       process.stdout.write(`\n[${mode}] service CPU profile (${who}): ${file}\n`);
-      for (const { s, r } of measured) {
-        const head = `[${mode}] ${s.name}, ${who}, during the measured ${settings.durationSeconds} s (window ${r.window.fromUs} ${r.window.toUs})`;
-        process.stdout.write(`\n${head}\n${summarizeProfile(file, ROOT, thread(f) === 0 ? 30 : 8, r.window)}\n`);
+      const windows = [...measured.map(({ s, r }) => ({ name: s.name, window: r.window })), ...(transfer?.windows ?? [])];
+      for (const { name, window } of windows) {
+        const head = `[${mode}] ${name}, ${who}, while measured (window ${window.fromUs} ${window.toUs})`;
+        process.stdout.write(`\n${head}\n${summarizeProfile(file, ROOT, thread(f) === 0 ? 30 : 8, window)}\n`);
       }
     }
   }
-  return { rows, notes };
+  return { rows, transfers: transfer?.rows ?? [], notes };
 }
 
 async function main() {
-  if (!selected.length) throw new Error('no scenarios selected');
+  if (!selected.length && !transferSelected) throw new Error('no scenarios selected');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'devices-api-bench-'));
   cleanups.push(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -481,31 +508,36 @@ async function main() {
     `devices-api bench, ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} -t${settings.threads} -c${settings.connections} -d${settings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
-    `modes: ${modes.join(', ')}; scenarios: ${selected.map((s) => s.name).join(', ')}`,
+    `modes: ${modes.join(', ')}; scenarios: ${[...selected.map((s) => s.name), ...(transferSelected ? [DOCUMENTS_TRANSFER] : [])].join(', ')}`,
   ];
   process.stdout.write(header.join('\n') + '\n');
 
   const baseline = await startChild('baseline', [...nodeFlags, 'bench/baseline.ts'], { ...env, PORT: '0' }, /baseline listening on (http:\/\/\S+)/);
+  const transferFile = transferSelected ? makeTransferFile(scratch) : null;
   const rows: Row[] = [];
+  const transfers: TransferRow[] = [];
   const notes: string[] = [];
   for (const mode of modes) {
-    const r = await runMode(mode, baseline, scratch);
+    const r = await runMode(mode, baseline, scratch, transferFile);
     rows.push(...r.rows);
+    transfers.push(...r.transfers);
     notes.push(...r.notes.map((n) => `${mode}: ${n}`));
     process.stdout.write(`\n${table(r.rows)}\n`);
+    if (r.transfers.length) process.stdout.write(`\n${transferTable(r.transfers)}\n`);
   }
   await baseline.stop();
 
   process.stdout.write(`\n## Results\n\n${table(rows)}\n`);
+  if (transfers.length) process.stdout.write(`\n${transferTable(transfers)}\n`);
   for (const r of rows) for (const p of r.problems) process.stdout.write(`! ${r.mode} ${r.name}: ${p}\n`);
   for (const r of rows) {
     if (r.timeouts) process.stdout.write(`! ${r.mode} ${r.name}: ${r.timeouts} requests got no answer within ${settings.timeoutSeconds} s (not in the percentiles)\n`);
   }
   for (const n of notes) process.stdout.write(`- ${n}\n`);
-  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, notes }, null, 2) + '\n');
+  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, transfers, notes }, null, 2) + '\n');
 
   if (rows.some((r) => r.problems.length)) return 1;
-  if (env.BENCH_STRICT === '1' && rows.some((r) => r.met === false)) return 2;
+  if (env.BENCH_STRICT === '1' && [...rows, ...transfers].some((r) => r.met === false)) return 2;
   return 0;
 }
 

@@ -114,6 +114,23 @@ async function registerVehicle(ctx: BenchContext, token: string): Promise<string
   return r.body.userDevice.id as string;
 }
 
+const DOCUMENT_COUNT = 100;
+
+/** Uploads `DOCUMENT_COUNT` small PDFs for the fixture user, half of them linked to a vehicle. */
+async function seedDocuments(ctx: BenchContext): Promise<void> {
+  const pdf = new Blob([`%PDF-1.4\n% devices-api bench document\n${'x'.repeat(1000)}\n%%EOF\n`], { type: 'application/pdf' });
+  const uploadOne = async (i: number) => {
+    const form = new FormData();
+    form.set('name', `Bench document ${i + 1}`);
+    form.set('type', i % 2 ? 'VehicleInsurance' : 'Other');
+    if (i % 2) form.set('userDeviceId', ctx.fixture.vehicleIds[i % ctx.fixture.vehicleIds.length]!);
+    form.set('file', pdf, `document-${i + 1}.pdf`);
+    const res = await fetch(`${ctx.baseUrl}/v1/documents`, { method: 'POST', headers: bearer(ctx.fixture.token), body: form });
+    if (res.status !== 201) throw new Error(`uploading document ${i + 1} failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  };
+  for (let i = 0; i < DOCUMENT_COUNT; i += 4) await Promise.all([0, 1, 2, 3].map((k) => uploadOne(i + k)));
+}
+
 export const scenarios: Scenario[] = [
   {
     name: 'health',
@@ -199,6 +216,15 @@ export const scenarios: Scenario[] = [
     },
     check: (b) => (typeof b === 'string' && b.startsWith('\uFFFDPNG') ? null : `expected a PNG, got ${String(b).slice(0, 40)}`),
     targets: { postgres: { minRatio: 0.3 } },
+  },
+  {
+    name: 'documents-list',
+    description: `GET /v1/documents?limit=${DOCUMENT_COUNT} — the fixture user's ${DOCUMENT_COUNT} documents, newest first, in one page`,
+    path: `/v1/documents?limit=${DOCUMENT_COUNT}`,
+    setup: seedDocuments,
+    headers: (ctx) => bearer(ctx.fixture.token),
+    check: (b) => (Array.isArray(b) && b.length === DOCUMENT_COUNT ? null : `expected ${DOCUMENT_COUNT} documents, got ${JSON.stringify(b).slice(0, 200)}`),
+    targets: { postgres: { minRatio: 0.2 } },
   },
   {
     // Last of the default set: every request adds a row, and nothing measured after it reads them.
