@@ -14,21 +14,15 @@
 //   BENCH_VERBOSE=1           print each batch (events, rows written, ms on chain reads and in the database)
 //   DATABASE_URL              PostgreSQL server: a fresh database is created for the run and dropped
 // Target: at least 2,000 events/s applied to PostgreSQL.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
 import { count } from 'drizzle-orm';
-import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, http, keccak256, toBytes, type Address, type Hash, type Hex, type PublicClient } from 'viem';
-import { mnemonicToAccount, privateKeyToAccount } from 'viem/accounts';
+import { encodeFunctionData, keccak256, toBytes, type Address, type Hash, type Hex, type PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { dimoRegistryAbi, nodeNftAbi } from '../src/chain/abi/index.ts';
-import { DEFAULT_ANVIL_MNEMONIC, startAnvil } from '../src/chain/anvil.ts';
 import { createChainContext } from '../src/chain/context.ts';
-import { deployRegistry, seedRegistry } from '../src/chain/deploy.ts';
 import { createIndexer, type Indexer } from '../src/chain/indexer.ts';
-import { openPglite, openPostgres, type Database } from '../src/db/engine.ts';
 import { aftermarketDevices, nftPrivileges } from '../src/db/schema.ts';
+import { openBenchDatabase, reportVerdict, signedVehicleMint, startBenchChain } from './chain-fixture.ts';
 
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const DEVICES = num('BENCH_INDEXER_DEVICES', 2000);
@@ -37,43 +31,6 @@ const BATCH_BLOCKS = num('BENCH_INDEXER_BATCH', 2000);
 const RUNS = num('BENCH_INDEXER_RUNS', 3);
 const DEVICES_PER_TX = 50;
 const TARGET = 2000;
-
-async function openDatabase(): Promise<{ database: Database; label: string; drop: () => Promise<void> }> {
-  const server = process.env.DATABASE_URL;
-  if (server) {
-    const name = `bench_indexer_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(server);
-    u.pathname = `/${name}`;
-    const database = openPostgres({ url: u.toString() });
-    await database.migrate();
-    return {
-      database,
-      label: 'postgres',
-      drop: async () => {
-        await database.close();
-        const c = new pg.Client({ connectionString: server });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      },
-    };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-indexer-pg-'));
-  const database = await openPglite({ dataDir: dir });
-  await database.migrate();
-  return {
-    database,
-    label: 'pglite',
-    drop: async () => {
-      await database.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 /**
  * Sends the transactions with automine off (explicit nonces), then mines blocks until the pool is
@@ -105,46 +62,20 @@ async function sendAll(publicClient: PublicClient, from: Address, send: (i: numb
 }
 
 async function main() {
-  const anvil = await startAnvil({});
+  const c = await startBenchChain();
   try {
-    const transport = http(anvil.rpcUrl);
-    const chainId = await createPublicClient({ transport }).getChainId();
-    const chain = defineChain({ id: chainId, name: 'anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
-    const publicClient = createPublicClient({ chain, transport, pollingInterval: 20, cacheTime: 0 }) as PublicClient;
-    const dev = (i: number) => mnemonicToAccount(DEFAULT_ANVIL_MNEMONIC, { addressIndex: i });
-    const [deployer, relayer, manufacturer, owner] = [dev(0), dev(1), dev(2), dev(3)];
-    const wallet = (account: typeof deployer) => createWalletClient({ account, transport, chain });
-    const deployment = await deployRegistry({ publicClient, walletClient: wallet(deployer), relayer: relayer.address });
-    const seed = await seedRegistry({ publicClient, walletClient: wallet(deployer), registry: deployment.registry, manufacturerOwner: manufacturer.address });
+    const { anvil, chainId, deployment, publicClient, seed, wallet } = c;
+    const { deployer, relayer, manufacturer, owner } = c.accounts;
 
     // A vehicle for the privilege grants, minted by the owner's signature through the relayer role.
     const made = await wallet(relayer).writeContract({ address: deployment.registry, abi: dimoRegistryAbi, functionName: 'mintManufacturer', args: [deployer.address, 'Ford', []] });
     await publicClient.waitForTransactionReceipt({ hash: made });
     const ford = await publicClient.readContract({ address: deployment.registry, abi: dimoRegistryAbi, functionName: 'getManufacturerIdByName', args: ['Ford'] });
-    const attrs = [
-      { attribute: 'Make', info: 'Ford' },
-      { attribute: 'Model', info: 'Bronco' },
-      { attribute: 'Year', info: '2021' },
-    ];
-    const sig = await owner.signTypedData({
-      domain: { name: 'DIMO', version: '1', chainId, verifyingContract: deployment.registry },
-      types: {
-        MintVehicleWithDeviceDefinitionSign: [
-          { name: 'manufacturerNode', type: 'uint256' },
-          { name: 'owner', type: 'address' },
-          { name: 'deviceDefinitionId', type: 'string' },
-          { name: 'attributes', type: 'string[]' },
-          { name: 'infos', type: 'string[]' },
-        ],
-      },
-      primaryType: 'MintVehicleWithDeviceDefinitionSign',
-      message: { manufacturerNode: ford, owner: owner.address, deviceDefinitionId: 'ford_bronco_2021', attributes: attrs.map((a) => a.attribute), infos: attrs.map((a) => a.info) },
-    });
     const mint = await wallet(relayer).writeContract({
       address: deployment.registry,
       abi: dimoRegistryAbi,
       functionName: 'mintVehicleWithDeviceDefinitionSign',
-      args: [ford, owner.address, 'ford_bronco_2021', attrs, sig],
+      args: await signedVehicleMint(c, owner, ford),
     });
     await publicClient.waitForTransactionReceipt({ hash: mint });
     const backlogStart = await publicClient.getBlockNumber();
@@ -190,14 +121,15 @@ async function main() {
     const rates: number[] = [];
     let label = '';
     for (let run = 1; run <= RUNS; run++) {
-      const opened = await openDatabase();
+      const opened = await openBenchDatabase('bench_indexer');
       label = opened.label;
       const { database } = opened;
       try {
         const context = (confirmations: number) => createChainContext({ rpcUrl: anvil.rpcUrl, chainId, deployment, relayerAccount: relayer, confirmations });
-        // Untimed: everything before the backlog (a confirmation depth that stops right there).
+        // Untimed: everything before the backlog (a confirmation depth that makes backlogStart the
+        // newest final block: the head is depth 1).
         const now = await publicClient.getBlockNumber();
-        await catchUp(createIndexer({ database, chain: context(Number(now - backlogStart)), batchBlocks: BATCH_BLOCKS, logger }));
+        await catchUp(createIndexer({ database, chain: context(Number(now - backlogStart) + 1), batchBlocks: BATCH_BLOCKS, logger }));
         const indexer = createIndexer({ database, chain: context(0), batchBlocks: BATCH_BLOCKS, logger });
         const start = performance.now();
         const applied = await catchUp(indexer);
@@ -216,12 +148,20 @@ async function main() {
     }
     const sorted = [...rates].sort((x, y) => x - y);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    console.log(
-      `indexer (${label}, batches of ${BATCH_BLOCKS} blocks, ${DEVICES * 3 + PRIVILEGES} events: ${DEVICES * 2 + PRIVILEGES} with an effect + ${DEVICES} mint Transfers): ` +
-        `median ${Math.round(median)} events/s, best ${Math.round(sorted[sorted.length - 1]!)} over ${RUNS} runs (target ≥ ${TARGET}: ${median >= TARGET ? 'met' : 'MISSED'})`,
-    );
+    const verdict = {
+      value: `${Math.round(median).toLocaleString('en-US')} events/s`,
+      target: `≥ ${TARGET.toLocaleString('en-US')} events/s`,
+      met: median >= TARGET,
+      details: [
+        `${label}, batches of ${BATCH_BLOCKS} blocks, ${DEVICES * 3 + PRIVILEGES} events (${DEVICES * 2 + PRIVILEGES} with an effect + ${DEVICES} mint Transfers): ` +
+          `median of ${RUNS} runs, best ${Math.round(sorted[sorted.length - 1]!)} events/s`,
+      ],
+    };
+    console.log(`indexer: ${verdict.value} (target ${verdict.target}: ${verdict.met ? 'met' : 'MISSED'})`);
+    for (const d of verdict.details) console.log(`  ${d}`);
+    reportVerdict(verdict);
   } finally {
-    await anvil.stop();
+    await c.anvil.stop();
   }
 }
 

@@ -13,22 +13,15 @@
 //   DATABASE_URL           PostgreSQL server: a fresh database is created for the run and dropped
 // Target (the issue): at least 50 confirmed transactions/s sustained for 30 s (saturated run); with
 // BENCH_RELAYER_RATE the check is that the relayer keeps up with the offered rate.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { and, count, eq, gte, lt, sql } from 'drizzle-orm';
-import pg from 'pg';
-import { createPublicClient, createWalletClient, encodeFunctionData, http, type PublicClient } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
+import { encodeFunctionData } from 'viem';
 import { dimoRegistryAbi } from '../src/chain/abi/index.ts';
-import { DEFAULT_ANVIL_MNEMONIC, startAnvil } from '../src/chain/anvil.ts';
 import { createChainContext } from '../src/chain/context.ts';
-import { deployRegistry, seedRegistry } from '../src/chain/deploy.ts';
 import { createRelayer } from '../src/chain/relayer.ts';
-import { openPglite, openPostgres, type Database } from '../src/db/engine.ts';
 import { metaTransactionRequests as mtr } from '../src/db/schema.ts';
 import { newKsuid } from '../src/domain/ids.ts';
+import { cpuSecondsOf, openBenchDatabase, reportVerdict, signedVehicleMint, startBenchChain } from './chain-fixture.ts';
 
 const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const SECONDS = num('BENCH_RELAYER_SECONDS', 30);
@@ -41,97 +34,23 @@ const PRODUCER_TICK_MS = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function openDatabase(): Promise<{ database: Database; label: string; drop: () => Promise<void> }> {
-  const server = process.env.DATABASE_URL;
-  if (server) {
-    const name = `bench_relayer_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(server);
-    u.pathname = `/${name}`;
-    const database = openPostgres({ url: u.toString() });
-    await database.migrate();
-    return {
-      database,
-      label: 'postgres',
-      drop: async () => {
-        await database.close();
-        const c = new pg.Client({ connectionString: server });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      },
-    };
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-relayer-pglite-'));
-  const database = await openPglite({ dataDir: dir });
-  await database.migrate();
-  return {
-    database,
-    label: 'pglite (data dir)',
-    drop: async () => {
-      await database.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** user+system CPU seconds of a process (Linux /proc); NaN elsewhere. */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return NaN;
-  }
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main() {
-  const chainId = 31337;
-  const anvil = await startAnvil({ chainId, mnemonic: DEFAULT_ANVIL_MNEMONIC });
-  const { database, label, drop } = await openDatabase();
+  const c = await startBenchChain();
+  const { database, label, drop } = await openBenchDatabase('bench_relayer');
   try {
-    const dev = (i: number) => mnemonicToAccount(DEFAULT_ANVIL_MNEMONIC, { addressIndex: i });
-    const [deployer, relayerAccount, , alice] = [dev(0), dev(1), dev(2), dev(3)];
-    const transport = http(anvil.rpcUrl);
-    const publicClient = createPublicClient({ transport }) as PublicClient;
-    const walletClient = createWalletClient({ account: deployer, transport, chain: undefined });
-    const deployment = await deployRegistry({ publicClient, walletClient: walletClient, relayer: relayerAccount.address });
-    const seed = await seedRegistry({ publicClient, walletClient: walletClient, registry: deployment.registry });
+    const { anvil, chainId, deployment, publicClient } = c;
+    const relayerAccount = c.accounts.relayer;
     const chain = createChainContext({ rpcUrl: anvil.rpcUrl, chainId, deployment, relayerAccount, confirmations: 1, pollingIntervalMs: 50 });
-
     // One owner signature serves every request: the mint typehash has no nonce.
-    const manufacturerNode = seed.manufacturers.AutoPi!;
-    const attrs = [
-      { attribute: 'Make', info: 'Ford' },
-      { attribute: 'Model', info: 'Bronco' },
-      { attribute: 'Year', info: '2021' },
-    ];
-    const signature = await alice.signTypedData({
-      domain: { name: 'DIMO', version: '1', chainId, verifyingContract: deployment.registry },
-      types: {
-        MintVehicleWithDeviceDefinitionSign: [
-          { name: 'manufacturerNode', type: 'uint256' },
-          { name: 'owner', type: 'address' },
-          { name: 'deviceDefinitionId', type: 'string' },
-          { name: 'attributes', type: 'string[]' },
-          { name: 'infos', type: 'string[]' },
-        ],
-      },
-      primaryType: 'MintVehicleWithDeviceDefinitionSign',
-      message: { manufacturerNode, owner: alice.address, deviceDefinitionId: 'ford_bronco_2021', attributes: attrs.map((a) => a.attribute), infos: attrs.map((a) => a.info) },
-    });
     const data = encodeFunctionData({
       abi: dimoRegistryAbi,
       functionName: 'mintVehicleWithDeviceDefinitionSign',
-      args: [manufacturerNode, alice.address, 'ford_bronco_2021', attrs, signature],
+      args: await signedVehicleMint(c, c.accounts.owner, c.seed.manufacturers.AutoPi!),
     });
     const { db } = database;
     // The rows enqueueTransaction writes, many per statement so the producer stays cheap.
@@ -193,25 +112,30 @@ async function main() {
     const sent = (await publicClient.getTransactionCount({ address: relayerAccount.address, blockTag: 'pending' })) - startNonce;
     const tps = confirmed.length / SECONDS;
 
-    console.log(`relayer bench — ${label}, anvil automine, confirmations 1, batch ${BATCH}, ${RATE > 0 ? `offered ${RATE}/s` : `backlog ${BACKLOG}`}`);
-    console.log(`  confirmed in ${SECONDS} s: ${confirmed.length}  →  ${tps.toFixed(1)} tx/s (${RATE > 0 ? `keeping up: ≥ ${0.9 * RATE}` : `target ≥ ${TARGET_TPS}`})`);
-    console.log(`  enqueue → Confirmed latency: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`);
     // On a busy machine the wall-clock rate says more about the neighbours than about the relayer;
     // CPU seconds per confirmed transaction do not.
     const ownCpuMs = (cpu.user + cpu.system) / 1000 / Math.max(1, confirmed.length);
     const anvilCpuMs = (anvilCpu * 1000) / Math.max(1, confirmed.length);
-    console.log(`  CPU per confirmed tx: service process ${ownCpuMs.toFixed(2)} ms (relayer + producer + ${label}), anvil ${anvilCpuMs.toFixed(2)} ms`);
-    console.log(`  → on one free core for the service and one for anvil: ~${Math.floor(1000 / Math.max(ownCpuMs, anvilCpuMs))} tx/s; load average now ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} CPUs`);
-    console.log(`  failed requests: ${failed?.n ?? 0}; broadcast requests ${all?.n ?? 0} vs relayer transactions on chain ${sent}`);
+    const consistent = (failed?.n ?? 0) === 0 && (all?.n ?? 0) === sent;
     // Saturated: the ceiling must reach the target. Offered rate: the relayer must keep up with it
     // (within 10%: requests enqueued in the last moments of the window confirm after it).
     const needed = RATE > 0 ? 0.9 * RATE : TARGET_TPS;
-    const ok = tps >= needed && (failed?.n ?? 0) === 0 && (all?.n ?? 0) === sent;
-    console.log(ok ? '  OK' : '  BELOW TARGET OR INCONSISTENT');
-    process.exitCode = ok ? 0 : 2;
+    const met = tps >= needed && consistent;
+    const details = [
+      `${label}, anvil automine, confirmations 1, batch ${BATCH}, ${RATE > 0 ? `offered ${RATE}/s` : `backlog ${BACKLOG}`}: ${confirmed.length} confirmed in ${SECONDS} s`,
+      `enqueue → Confirmed latency: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
+      `CPU per confirmed tx: bench process ${ownCpuMs.toFixed(2)} ms (relayer + producer + ${label}), anvil ${anvilCpuMs.toFixed(2)} ms` +
+        ` → on one free core each: ~${Math.floor(1000 / Math.max(ownCpuMs, anvilCpuMs))} tx/s; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} CPUs`,
+      `failed requests: ${failed?.n ?? 0}; broadcast requests ${all?.n ?? 0} vs relayer transactions on chain ${sent}${consistent ? '' : ' — INCONSISTENT'}`,
+    ];
+    const verdict = { value: `${tps.toFixed(1)} confirmed tx/s`, target: RATE > 0 ? `keeps up: ≥ ${needed} tx/s` : `≥ ${TARGET_TPS} tx/s for ${SECONDS} s`, met, details };
+    console.log(`relayer: ${verdict.value} (target ${verdict.target}: ${met ? 'met' : 'MISSED'})`);
+    for (const d of details) console.log(`  ${d}`);
+    reportVerdict(verdict);
+    process.exitCode = met ? 0 : 2;
   } finally {
     await drop();
-    await anvil.stop();
+    await c.anvil.stop();
   }
 }
 
