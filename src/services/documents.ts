@@ -90,8 +90,9 @@ type TextField = (typeof TEXT_FIELDS)[number];
 export function createDocumentService(deps: DocumentServiceDeps) {
   const { db, store, log } = deps;
   const now = deps.now ?? (() => new Date());
+  const listVisible = repo.prepareListVisible(db);
 
-  const view = (row: repo.DocumentRow): DocumentView => ({
+  const view = (row: repo.ListedDocument): DocumentView => ({
     id: row.id,
     name: row.name,
     type: row.type,
@@ -255,7 +256,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
         after = decodeDocumentCursor(opts.cursor) ?? undefined;
         if (!after) throw badRequest('cursor is not one this API returned.');
       }
-      const rows = await repo.listVisible(db, user.id, { userDeviceId: opts.userDeviceId, limit: opts.limit + 1, after });
+      const rows = await listVisible(user.id, { userDeviceId: opts.userDeviceId, limit: opts.limit + 1, after });
       const more = rows.length > opts.limit;
       const page = more ? rows.slice(0, opts.limit) : rows;
       const last = page[page.length - 1];
