@@ -9,11 +9,23 @@
 // stream copy of the same file (BENCH_DURATION/BENCH_WARMUP of rounds), and the service's RSS
 // growth during 4 uploads at once; it prints a second table.
 //
+// The chain benches print a third table (value, target, met), see bench/chain-benches.ts:
+//   claim-pair-flow  in each mode, against the same service: BENCH_FLOW_ITERATIONS (default 10)
+//                    claim → pair flows of a user (real signatures, relayer, anvil, indexer),
+//                    each timed from the first payload GET until the API shows the pairing;
+//                    median and p90, target median < 1.5 s (bench/flow.ts)
+//   relayer          in each mode (PGlite, then PostgreSQL): confirmed tx/s with a backlog on the
+//                    embedded chain, target ≥ 50 for BENCH_RELAYER_SECONDS (default 30; bench/relayer.ts)
+//   indexer          postgres mode only (skipped with a note without DATABASE_URL): events/s
+//                    applied from an 8,000-event backlog, target ≥ 2,000 (bench/indexer.ts)
+// The relayer and indexer run as child processes with their own anvil and database, after the
+// mode's service has stopped; their own knobs (BENCH_RELAYER_*, BENCH_INDEXER_*) pass through.
+//
 // Environment:
 //   BENCH_DURATION     measured seconds per run (default 10; "10s" and "1m" work too)
 //   BENCH_WARMUP       warm-up seconds before each measured run, discarded (default 3; 0 = none)
 //   BENCH_CONNECTIONS  wrk connections (default 50)        BENCH_THREADS  wrk threads (default 2)
-//   BENCH_ONLY         comma-separated scenario names (e.g. "me,health", "documents-list,documents-transfer"); opt-in scenarios run only when named
+//   BENCH_ONLY         comma-separated scenario names (e.g. "me,health", "documents-list,documents-transfer", "claim-pair-flow,relayer,indexer"); opt-in scenarios run only when named
 //   BENCH_MODES        comma-separated subset of "embedded,postgres"
 //   BENCH_NODE_FLAGS   extra Node flags for both the service and the baseline (same process settings)
 //   BENCH_PROFILE=1    run the service with --cpu-prof; print, per scenario, where its CPU went while measured
@@ -29,6 +41,8 @@ import pg from 'pg';
 import { scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
 import { runWrk, stopWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
 import { summarizeProfile, type ProfileWindow } from './profile.ts';
+import { CHAIN_BENCHES, chainTable, runBenchScript, type ChainResult } from './chain-benches.ts';
+import { flowVerdict, runClaimPairFlow } from './flow.ts';
 import { DOCUMENTS_TRANSFER, makeTransferFile, runDocumentTransfer, transferTable, TRANSFER_MAX_BYTES, type TransferRow } from './documents.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -61,13 +75,16 @@ const nodeFlags = ['--import', 'tsx', ...(env.BENCH_NODE_FLAGS?.trim() ? env.BEN
 const profile = env.BENCH_PROFILE === '1';
 
 const only = env.BENCH_ONLY?.trim() ? env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean) : null;
-const knownNames = [...scenarios.map((s) => s.name), DOCUMENTS_TRANSFER];
+const knownNames: string[] = [...scenarios.map((s) => s.name), DOCUMENTS_TRANSFER, ...CHAIN_BENCHES];
 if (only) {
   const unknown = only.filter((n) => !knownNames.includes(n));
   if (unknown.length) throw new Error(`BENCH_ONLY names unknown scenarios: ${unknown.join(', ')}; known: ${knownNames.join(', ')}`);
 }
 const selected = scenarios.filter((s) => (only ? only.includes(s.name) : !s.optIn));
 const transferSelected = !only || only.includes(DOCUMENTS_TRANSFER);
+const chainSelected = CHAIN_BENCHES.filter((n) => !only || only.includes(n));
+const flowSelected = chainSelected.includes('claim-pair-flow');
+const flowIterations = positiveInt('BENCH_FLOW_ITERATIONS', 10);
 
 const wantedModes = env.BENCH_MODES?.trim() ? env.BENCH_MODES.split(',').map((s) => s.trim()) : null;
 const modes: Mode[] = (['embedded', 'postgres'] as const).filter(
@@ -329,7 +346,7 @@ async function runMode(
   baseline: Started,
   scratch: string,
   transferFile: string | null,
-): Promise<{ rows: Row[]; transfers: TransferRow[]; notes: string[] }> {
+): Promise<{ rows: Row[]; transfers: TransferRow[]; chain: ChainResult[]; notes: string[] }> {
   const notes: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `devices-api-bench-${mode}-`));
   cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -440,6 +457,16 @@ async function runMode(
       })
     : null;
   if (transfer) notes.push(...transfer.notes);
+  const chain: ChainResult[] = [];
+  if (flowSelected) {
+    process.stderr.write(`  claim-pair-flow: setting up ${flowIterations} vehicles and devices…\n`);
+    try {
+      const samples = await runClaimPairFlow({ ctx, iterations: flowIterations, scratchDir: dataDir, progress: (line) => process.stderr.write(`    ${line}\n`) });
+      chain.push({ mode, name: 'claim-pair-flow', ...flowVerdict(samples) });
+    } catch (e) {
+      chain.push({ mode, name: 'claim-pair-flow', value: '—', target: '—', met: false, details: [], problem: (e as Error).message });
+    }
+  }
 
   const baseRps = (before.rps + after.rps) / 2;
   const drift = Math.abs(before.rps - after.rps) / baseRps;
@@ -492,11 +519,11 @@ async function runMode(
       }
     }
   }
-  return { rows, transfers: transfer?.rows ?? [], notes };
+  return { rows, transfers: transfer?.rows ?? [], chain, notes };
 }
 
 async function main() {
-  if (!selected.length && !transferSelected) throw new Error('no scenarios selected');
+  if (!selected.length && !transferSelected && !chainSelected.length) throw new Error('no scenarios selected');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'devices-api-bench-'));
   cleanups.push(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -508,7 +535,7 @@ async function main() {
     `devices-api bench, ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} -t${settings.threads} -c${settings.connections} -d${settings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
-    `modes: ${modes.join(', ')}; scenarios: ${[...selected.map((s) => s.name), ...(transferSelected ? [DOCUMENTS_TRANSFER] : [])].join(', ')}`,
+    `modes: ${modes.join(', ')}; scenarios: ${[...selected.map((s) => s.name), ...(transferSelected ? [DOCUMENTS_TRANSFER] : []), ...chainSelected].join(', ')}`,
   ];
   process.stdout.write(header.join('\n') + '\n');
 
@@ -516,28 +543,47 @@ async function main() {
   const transferFile = transferSelected ? makeTransferFile(scratch) : null;
   const rows: Row[] = [];
   const transfers: TransferRow[] = [];
+  const chain: ChainResult[] = [];
   const notes: string[] = [];
+  // The relayer and indexer benches need no service: with only them selected, none is started.
+  const serviceNeeded = selected.length > 0 || transferSelected || flowSelected;
   for (const mode of modes) {
-    const r = await runMode(mode, baseline, scratch, transferFile);
-    rows.push(...r.rows);
-    transfers.push(...r.transfers);
-    notes.push(...r.notes.map((n) => `${mode}: ${n}`));
-    process.stdout.write(`\n${table(r.rows)}\n`);
-    if (r.transfers.length) process.stdout.write(`\n${transferTable(r.transfers)}\n`);
+    if (serviceNeeded) {
+      const r = await runMode(mode, baseline, scratch, transferFile);
+      rows.push(...r.rows);
+      transfers.push(...r.transfers);
+      chain.push(...r.chain);
+      notes.push(...r.notes.map((n) => `${mode}: ${n}`));
+      process.stdout.write(`\n${table(r.rows)}\n`);
+      if (r.transfers.length) process.stdout.write(`\n${transferTable(r.transfers)}\n`);
+    }
+    const scripts = (['relayer', 'indexer'] as const).filter((n) => chainSelected.includes(n) && (n !== 'indexer' || mode === 'postgres'));
+    for (const name of scripts) {
+      process.stderr.write(`\n[${mode}] ${name} bench (bench/${name}.ts)…\n`);
+      const scriptEnv = { ...env };
+      if (mode === 'embedded') delete scriptEnv.DATABASE_URL; // PGlite, as the embedded service runs
+      chain.push(await runBenchScript({ name, mode, root: ROOT, nodeFlags, env: scriptEnv, scratch, track: (stop) => cleanups.push(stop) }));
+    }
+    const modeChain = chain.filter((c) => c.mode === mode);
+    if (modeChain.length) process.stdout.write(`\n${chainTable(modeChain)}\n`);
+  }
+  if (chainSelected.includes('indexer') && !modes.includes('postgres')) {
+    notes.push('indexer: skipped — its target is on PostgreSQL: set DATABASE_URL (and keep postgres in BENCH_MODES)');
   }
   await baseline.stop();
 
   process.stdout.write(`\n## Results\n\n${table(rows)}\n`);
   if (transfers.length) process.stdout.write(`\n${transferTable(transfers)}\n`);
+  if (chain.length) process.stdout.write(`\n${chainTable(chain)}\n`);
   for (const r of rows) for (const p of r.problems) process.stdout.write(`! ${r.mode} ${r.name}: ${p}\n`);
   for (const r of rows) {
     if (r.timeouts) process.stdout.write(`! ${r.mode} ${r.name}: ${r.timeouts} requests got no answer within ${settings.timeoutSeconds} s (not in the percentiles)\n`);
   }
   for (const n of notes) process.stdout.write(`- ${n}\n`);
-  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, transfers, notes }, null, 2) + '\n');
+  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, transfers, chain, notes }, null, 2) + '\n');
 
-  if (rows.some((r) => r.problems.length)) return 1;
-  if (env.BENCH_STRICT === '1' && [...rows, ...transfers].some((r) => r.met === false)) return 2;
+  if (rows.some((r) => r.problems.length) || chain.some((c) => c.problem)) return 1;
+  if (env.BENCH_STRICT === '1' && [...rows, ...transfers, ...chain].some((r) => r.met === false)) return 2;
   return 0;
 }
 
