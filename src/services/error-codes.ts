@@ -46,10 +46,12 @@ export const MAX_ENRICH_IN_FLIGHT = 16;
 export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
   const { db, vehicles, catalog, enrichment } = deps;
   const provider = enrichment && bounded(enrichment.enricher, MAX_ENRICH_IN_FLIGHT);
+  const titlesFor = dtcRepo.prepareTitlesFor(db);
+  const insertQuery = repo.prepareInsertQuery(db);
 
   /** Imported titles for these base codes, loaded once so describeDtc can look them up synchronously. */
   async function loadOverrides(bases: string[], make: string | null): Promise<DtcOverrides> {
-    const titles = await dtcRepo.titlesFor(db, bases, normaliseMake(make));
+    const titles = await titlesFor(bases, normaliseMake(make));
     const byKey = new Map(titles.map((t) => [`${t.code}\t${t.make ?? ''}`, t.description]));
     return (base, m) => byKey.get(`${base}\t${m ?? ''}`);
   }
@@ -87,7 +89,7 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       const described = parsed.codes.map((c) => describeDtc(c, { catalog, make, overrides }));
       // Stored and enriched side by side: the explanation budget is the only wait it adds.
       const [, explanations] = await Promise.all([
-        repo.insertQuery(db, { id: newKsuid(), userDeviceId, codes: described.map(stored) }).catch((err: unknown) => {
+        insertQuery({ id: newKsuid(), userDeviceId, codes: described.map(stored) }).catch((err: unknown) => {
           // The vehicle was deleted between the access check and the insert.
           if (isForeignKeyViolation(err)) throw notFound(DEVICE_NOT_FOUND);
           throw err;

@@ -67,6 +67,7 @@ function country(raw: string): string {
 export function createVehicleService(deps: VehicleServiceDeps) {
   const { db, catalog, publicBaseUrl } = deps;
   const now = deps.now ?? (() => new Date());
+  const findOwned = repo.prepareFindOwned(db);
 
   async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
     const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
@@ -103,7 +104,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
   return {
     /** The one access check for a vehicle id in a path: another user's vehicle is a 404. */
     async requireOwned(user: AuthUser, id: string): Promise<repo.UserDeviceRow> {
-      const row = await repo.findOwned(db, ownerOf(user), id);
+      const row = await findOwned(ownerOf(user), id);
       if (!row) throw notFound(DEVICE_NOT_FOUND);
       return row;
     },

@@ -13,15 +13,21 @@ export interface ImportedTitle {
   description: string;
 }
 
-/** Imported titles for these codes, for all makes and for `make`. */
-export async function titlesFor(db: Db | Tx, codes: string[], make: string | null): Promise<ImportedTitle[]> {
-  if (codes.length === 0) return [];
-  const makes = make === null ? [''] : ['', make];
-  const rows = await db
+/**
+ * Imported titles for some codes, for all makes and for `make`. Built once per database, since
+ * every error-code submission asks; the lists are array parameters so one statement fits all.
+ */
+export function prepareTitlesFor(db: Db): (codes: string[], make: string | null) => Promise<ImportedTitle[]> {
+  const q = db
     .select({ code: dtcDescriptions.code, make: dtcDescriptions.make, description: dtcDescriptions.description })
     .from(dtcDescriptions)
-    .where(and(inArray(dtcDescriptions.code, codes), inArray(dtcDescriptions.make, makes)));
-  return rows.map((r) => ({ code: r.code, make: r.make === '' ? null : r.make, description: r.description }));
+    .where(and(sql`${dtcDescriptions.code} = any(${sql.placeholder('codes')})`, sql`${dtcDescriptions.make} = any(${sql.placeholder('makes')})`))
+    .prepare('dtc_descriptions_titles_for');
+  return async (codes, make) => {
+    if (codes.length === 0) return [];
+    const rows = await q.execute({ codes, makes: make === null ? [''] : ['', make] });
+    return rows.map((r) => ({ code: r.code, make: r.make === '' ? null : r.make, description: r.description }));
+  };
 }
 
 /** Inserts or replaces titles; answers how many of them were new. */

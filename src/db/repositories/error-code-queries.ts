@@ -10,9 +10,18 @@ export type StoredErrorCode = ErrorCodeQueryRow['codes'][number];
 
 const NEWEST_FIRST = [desc(errorCodeQueries.requestedAt), desc(errorCodeQueries.id)];
 
-export async function insertQuery(db: Db | Tx, row: { id: string; userDeviceId: string; codes: StoredErrorCode[] }): Promise<ErrorCodeQueryRow> {
-  const [inserted] = await db.insert(errorCodeQueries).values(row).returning();
-  return inserted!;
+/**
+ * Stores a query. Built once per database (query building was a large part of a submission's
+ * CPU), and nothing is read back: the caller already has everything it answers with.
+ */
+export function prepareInsertQuery(db: Db): (row: { id: string; userDeviceId: string; codes: StoredErrorCode[] }) => Promise<void> {
+  const q = db
+    .insert(errorCodeQueries)
+    .values({ id: sql.placeholder('id'), userDeviceId: sql.placeholder('userDeviceId'), codes: sql.placeholder('codes') })
+    .prepare('error_code_queries_insert');
+  return async (row) => {
+    await q.execute(row);
+  };
 }
 
 export async function queryExists(db: Db | Tx, userDeviceId: string, id: string): Promise<boolean> {
