@@ -31,32 +31,11 @@ import {
   type SignerClient,
 } from '../../src/chain/deploy.ts';
 import { dimoRegistryAbi } from '../../src/chain/abi/index.ts';
+import { DOMAIN_NAME, DOMAIN_VERSION, REGISTRY_TYPES } from '../../src/domain/eip712.ts';
 
+// The service's field tables, plus the one type the contract knows but the API never hands out.
 export const registryTypes = {
-  ClaimAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'owner', type: 'address' },
-  ],
-  PairAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  UnPairAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  MintVehicleWithDeviceDefinitionSign: [
-    { name: 'manufacturerNode', type: 'uint256' },
-    { name: 'owner', type: 'address' },
-    { name: 'deviceDefinitionId', type: 'string' },
-    { name: 'attributes', type: 'string[]' },
-    { name: 'infos', type: 'string[]' },
-  ],
-  MintSyntheticDeviceSign: [
-    { name: 'integrationNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  BurnVehicleSign: [{ name: 'vehicleNode', type: 'uint256' }],
+  ...REGISTRY_TYPES,
   BurnSyntheticDeviceSign: [
     { name: 'vehicleNode', type: 'uint256' },
     { name: 'syntheticDeviceNode', type: 'uint256' },
@@ -70,7 +49,7 @@ const looseTypes: TypedData = registryTypes;
 const registryAbi: Abi = dimoRegistryAbi;
 
 export function domainFor(chainId: number, verifyingContract: Address) {
-  return { name: 'DIMO', version: '1', chainId, verifyingContract } as const;
+  return { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract } as const;
 }
 
 export interface ChainFixture {
