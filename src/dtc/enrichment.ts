@@ -3,6 +3,7 @@
 // every failure becomes `null`, and the model's answer is treated as untrusted text (cleaned,
 // length-capped, stored and returned only as data).
 import { normaliseMake } from '../domain/dtc/make.ts';
+import { readCappedBody } from '../http-client/read-capped-body.ts';
 
 /** Longest explanation kept, in characters (after cleaning). */
 export const MAX_EXPLANATION_CHARS = 1_000;
@@ -100,7 +101,7 @@ async function call(
     await res.body?.cancel().catch(() => undefined);
     return { ok: false, reason: 'status', detail: String(res.status) };
   }
-  const raw = await readCapped(res, MAX_RESPONSE_BYTES);
+  const raw = await readCappedBody(res, MAX_RESPONSE_BYTES);
   if (raw === null) return { ok: false, reason: 'too_large' };
   let json: unknown;
   try {
@@ -113,30 +114,6 @@ async function call(
   const text = cleanExplanation(content);
   if (text === null) return { ok: false, reason: 'empty' };
   return { ok: true, text };
-}
-
-/** The body as UTF-8, or null once it passes `maxBytes` (the rest is not read). */
-async function readCapped(res: Response, maxBytes: number): Promise<string | null> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `choices[0].message.content` when it is a string; null for any other shape. */

@@ -1,6 +1,7 @@
 // Client for one manufacturer's device cloud, speaking the protocol in docs/firmware-connector.md.
 // Every answer is validated strictly: anything that is not exactly the documented shape becomes
 // a typed error, never a default, so a broken cloud cannot make an update look successful.
+import { readCappedBody } from '../http-client/read-capped-body.ts';
 
 export type CloudUpdateStatus = 'pending' | 'in_progress' | 'succeeded' | 'failed';
 /** `UpdateTask.status` in the API. */
@@ -194,7 +195,7 @@ export function createFirmwareConnector(opts: FirmwareConnectorOptions): Firmwar
         if (controller.signal.aborted) throw new ConnectorUnavailableError('timeout', `${cloud} did not answer within ${opts.timeoutMs} ms`);
         throw new ConnectorUnavailableError('unreachable', `${cloud} could not be reached`, null, { cause: err });
       }
-      const text = await readCapped(res, MAX_CLOUD_RESPONSE_BYTES).catch((err: unknown) => {
+      const text = await readCappedBody(res, MAX_CLOUD_RESPONSE_BYTES).catch((err: unknown) => {
         if (controller.signal.aborted) throw new ConnectorUnavailableError('timeout', `${cloud} did not answer within ${opts.timeoutMs} ms`);
         throw new ConnectorUnavailableError('unreachable', `${cloud} broke off its answer`, null, { cause: err });
       });
@@ -262,29 +263,6 @@ interface Answer {
   readonly retryAfter: string | null;
   /** Null when the body passed the byte cap. */
   readonly text: string | null;
-}
-
-async function readCapped(res: Response, maxBytes: number): Promise<string | null> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel().catch(() => undefined);
-    return null;
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function retryAfterSeconds(header: string | null): number | null {
