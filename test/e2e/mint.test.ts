@@ -4,38 +4,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eq } from 'drizzle-orm';
-import { getAddress, keccak256, toBytes, type Hex, type LocalAccount } from 'viem';
+import { getAddress, keccak256, toBytes, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { erc1271WalletAbi, erc1271WalletBytecode, nodeNftAbi } from '../../src/chain/abi/index.ts';
-import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
-import { createIndexer, type Indexer } from '../../src/chain/indexer.ts';
-import { createRelayer, type Relayer } from '../../src/chain/relayer.ts';
+import { createChainContext } from '../../src/chain/context.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { startChain, withLowV, type ChainFixture } from '../chain/helpers.ts';
-
-type Payload = { types: Record<string, { name: string; type: string }[]>; primaryType: string; domain: Record<string, unknown>; message: Record<string, unknown> };
-
-/** What a wallet does with an eth_signTypedData_v4 object (client.mjs `signTyped`). */
-async function signTyped(account: LocalAccount, td: Payload, domainOverride: Record<string, unknown> = {}): Promise<Hex> {
-  const types = { ...td.types };
-  delete types.EIP712Domain;
-  const conv = (type: string, v: unknown) => (/^u?int\d*$/.test(type) ? BigInt(v as string) : v);
-  const message: Record<string, unknown> = {};
-  for (const f of types[td.primaryType]!) message[f.name] = conv(f.type, td.message[f.name]);
-  const domain: Record<string, unknown> = { ...td.domain, ...domainOverride };
-  if (domain.chainId !== undefined) domain.chainId = Number(BigInt(domain.chainId as number));
-  return account.signTypedData({ domain, types, primaryType: td.primaryType, message });
-}
+import { signTyped, startChainApp, until, type ChainApp, type Payload } from '../helpers/chain-app.ts';
+import { withLowV, type ChainFixture } from '../chain/helpers.ts';
 
 const key = (label: string): LocalAccount => privateKeyToAccount(keccak256(toBytes(`mint e2e ${label}`)));
 
 describe('vehicle mint end to end', () => {
+  let app: ChainApp;
   let c: ChainFixture;
-  let ctx: ChainContext;
   let t: TestApp;
-  let relayer: Relayer;
-  let indexer: Indexer;
   let clockOffsetMs = 0;
   const alice = key('alice');
   const bob = key('bob');
@@ -44,30 +27,12 @@ describe('vehicle mint end to end', () => {
   let bobToken: string;
 
   before(async () => {
-    c = await startChain();
-    ctx = createChainContext({
-      rpcUrl: c.anvil.rpcUrl,
-      chainId: c.chainId,
-      deployment: c.deployment,
-      relayerAccount: c.accounts.relayer,
-      adminAccount: c.accounts.deployer,
-      confirmations: 0,
-      pollingIntervalMs: 50,
-    });
-    t = await createTestApp({ deps: { chain: ctx, now: () => new Date(Date.now() + clockOffsetMs) } });
-    relayer = createRelayer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
-    indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
-    relayer.start();
-    indexer.start();
+    app = await startChainApp({ deps: { now: () => new Date(Date.now() + clockOffsetMs) } });
+    ({ c, t } = app);
     aliceToken = await t.token('alice', alice.address);
     bobToken = await t.token('bob', bob.address);
   });
-  after(async () => {
-    await relayer?.stop();
-    await indexer?.stop();
-    await t?.close();
-    await c?.stop();
-  });
+  after(() => app?.close());
 
   async function register(token: string, deviceDefinitionId = 'ford_bronco_2021'): Promise<string> {
     const r = await t.request('POST', '/v1/user/devices', { token, body: { deviceDefinitionId, countryCode: 'USA' } });
@@ -76,16 +41,6 @@ describe('vehicle mint end to end', () => {
   }
 
   const mintPath = (id: string) => `/v1/user/devices/${id}/commands/mint`;
-
-  async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   async function myVehicle(token: string, id: string) {
     const r = await t.request('GET', '/v1/user/devices/me', { token });
@@ -208,7 +163,7 @@ describe('vehicle mint end to end', () => {
     const id = await register(aliceToken);
     const payload = (await t.request('GET', mintPath(id), { token: aliceToken })).json as Payload;
     const sig = await signTyped(alice, payload);
-    await relayer.stop();
+    await app.relayer.stop();
     try {
       const first = await t.request('POST', mintPath(id), { token: aliceToken, body: { signature: sig } });
       assert.equal(first.status, 202);
@@ -217,7 +172,7 @@ describe('vehicle mint end to end', () => {
       assert.equal(second.status, 202, second.text);
       assert.notEqual(second.json.requestId, first.json.requestId);
     } finally {
-      relayer.start();
+      app.relayer.start();
     }
     await minted(aliceToken, id);
   });
