@@ -14,10 +14,9 @@ import { DOCUMENTS_PREFIX } from '../../src/domain/files/keys.ts';
 import { reconcileDocuments } from '../../src/services/document-reconciler.ts';
 import type { BlobStore } from '../../src/storage/blob-store.ts';
 import { createFsBlobStore } from '../../src/storage/fs-blob-store.ts';
-import { createS3BlobStore } from '../../src/storage/s3-blob-store.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startFauxS3 } from '../storage/fauxqs-server.ts';
+import { openFauxS3Store } from '../storage/fauxqs-server.ts';
 import { download, listKeys, pdf, uploadDoc } from './documents-helpers.ts';
 
 interface Faults {
@@ -64,17 +63,7 @@ const drivers: { name: string; open(): Promise<{ store: BlobStore; cleanup(): Pr
   },
   {
     name: 's3',
-    async open() {
-      const s3 = await startFauxS3();
-      const store = createS3BlobStore({ client: s3.newClient(), bucket: s3.bucket });
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          await s3.stop();
-        },
-      };
-    },
+    open: openFauxS3Store,
   },
 ];
 

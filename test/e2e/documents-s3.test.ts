@@ -2,21 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createS3BlobStore } from '../../src/storage/s3-blob-store.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { startFauxS3, type FauxS3 } from '../storage/fauxqs-server.ts';
+import { openFauxS3Store, startFauxS3, type FauxS3 } from '../storage/fauxqs-server.ts';
 import { download, pdf, uploadDoc } from './documents-helpers.ts';
 import { documentRoutesSuite } from './documents-suite.ts';
 
-documentRoutesSuite('s3', async () => {
-  const s3 = await startFauxS3();
-  const store = createS3BlobStore({ client: s3.newClient(), bucket: s3.bucket });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await s3.stop();
-    },
-  };
-});
+documentRoutesSuite('s3', openFauxS3Store);
 
 describe('document downloads redirected to presigned S3 URLs (DOCUMENT_DOWNLOAD_REDIRECT=true)', () => {
   let s3: FauxS3;

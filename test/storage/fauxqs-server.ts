@@ -3,7 +3,8 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { buildApp } from 'fauxqs';
-import { createS3Client } from '../../src/storage/s3-blob-store.ts';
+import type { BlobStore } from '../../src/storage/blob-store.ts';
+import { createS3BlobStore, createS3Client } from '../../src/storage/s3-blob-store.ts';
 
 export interface FauxS3 {
   readonly endpoint: string;
@@ -29,4 +30,17 @@ export async function startFauxS3(bucket = 'devices-api-test'): Promise<FauxS3> 
     admin.destroy();
   }
   return { endpoint, bucket, newClient, stop: () => app.close() };
+}
+
+/** A fresh server with the S3 store over it; `cleanup` closes the store, then the server. */
+export async function openFauxS3Store(): Promise<{ store: BlobStore; cleanup(): Promise<void> }> {
+  const s3 = await startFauxS3();
+  const store = createS3BlobStore({ client: s3.newClient(), bucket: s3.bucket });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await s3.stop();
+    },
+  };
 }

@@ -16,8 +16,7 @@ import {
   TooLargeError,
   UnsupportedTypeError,
 } from '../../src/storage/ingest.ts';
-import { createS3BlobStore } from '../../src/storage/s3-blob-store.ts';
-import { startFauxS3 } from './fauxqs-server.ts';
+import { openFauxS3Store } from './fauxqs-server.ts';
 import { chunkedSource, collect, collectAsync, failingSource, MiB, pdfBytes, sha256 } from './helpers.ts';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -57,17 +56,7 @@ const drivers: Driver[] = [
   },
   {
     name: 's3',
-    async open() {
-      const s3 = await startFauxS3();
-      const store = createS3BlobStore({ client: s3.newClient(), bucket: s3.bucket });
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          await s3.stop();
-        },
-      };
-    },
+    open: openFauxS3Store,
   },
 ];
 

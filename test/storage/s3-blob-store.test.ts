@@ -4,21 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import type { BlobStore } from '../../src/storage/blob-store.ts';
 import { createS3BlobStore, createS3Client } from '../../src/storage/s3-blob-store.ts';
 import { blobStoreContract } from './blob-store-contract.ts';
-import { startFauxS3 } from './fauxqs-server.ts';
+import { openFauxS3Store, startFauxS3 } from './fauxqs-server.ts';
 import type { FauxS3 } from './fauxqs-server.ts';
 import { pdfBytes } from './helpers.ts';
 
-blobStoreContract('s3', async () => {
-  const s3 = await startFauxS3();
-  const store = createS3BlobStore({ client: s3.newClient(), bucket: s3.bucket });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      await s3.stop();
-    },
-  };
-});
+blobStoreContract('s3', openFauxS3Store);
 
 describe('s3 blob store specifics', () => {
   let s3: FauxS3;
