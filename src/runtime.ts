@@ -16,6 +16,7 @@ import { startPeriodicReconciler, type ReconcileDeps } from './services/document
 import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers } from './chain/workers.ts';
+import { indexerPollMs } from './chain/config.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -110,7 +111,7 @@ export async function startService(config: Config, logger: any): Promise<Service
     });
     cleanups.push(() => reconciler.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const workers = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics });
+    const workers = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain) });
     relayerAlarm.wake = () => workers.relayer.wake();
     cleanups.push(() => workers.stop());
     return { app, database, chain, close };
@@ -141,7 +142,7 @@ export async function startWorkerService(config: Config, logger: any): Promise<W
     if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
     const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
     chainSlot.close = () => chain.close();
-    const workers = startChainWorkers({ database, chain: chain.context, logger });
+    const workers = startChainWorkers({ database, chain: chain.context, logger, indexerPollMs: indexerPollMs(config.chain) });
     cleanups.push(() => workers.stop());
     return { database, chain, close };
   } catch (e) {

@@ -27,6 +27,16 @@ export const EMBEDDED_CHAIN_ID = 31337;
 export const EMBEDDED_CONFIRMATIONS = 0;
 export const CONFIGURED_CONFIRMATIONS = 12;
 
+/**
+ * How often the indexer looks for new blocks: what the service relays wakes it at once, but
+ * changes made elsewhere (a CLI device mint, a wallet's transfer) wait for this poll. A local
+ * anvil answers the poll's two calls in well under a millisecond, so the embedded chain is
+ * polled five times as often as a remote node.
+ */
+export function indexerPollMs(c: ChainConfig): number {
+  return c.kind === 'embedded' ? 200 : 1000;
+}
+
 /** Env names of the deployment addresses, in RegistryDeployment's field names. */
 export const ADDRESS_VARS = {
   registry: 'REGISTRY_ADDRESS',

@@ -16,8 +16,18 @@ export interface ChainWorkers {
   stop(): Promise<void>;
 }
 
-export function startChainWorkers(o: { database: Database; chain: ChainContext; logger?: RelayerLogger; metrics?: Registry }): ChainWorkers {
-  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger });
+export interface ChainWorkerOptions {
+  database: Database;
+  chain: ChainContext;
+  logger?: RelayerLogger;
+  /** Where the relayer registers relayer_transactions_total (the app's /metrics registry). */
+  metrics?: Registry;
+  /** The indexer's poll for changes the relayer did not make (indexerPollMs of the chain config). */
+  indexerPollMs?: number;
+}
+
+export function startChainWorkers(o: ChainWorkerOptions): ChainWorkers {
+  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs });
   const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake() });
   relayer.start();
   indexer.start();

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readChainConfig, isMnemonic, parsePrivateKey, DEV_SYNTHETIC_WALLET_MNEMONIC, CONFIGURED_CONFIRMATIONS } from '../../src/chain/config.ts';
+import { readChainConfig, isMnemonic, parsePrivateKey, DEV_SYNTHETIC_WALLET_MNEMONIC, CONFIGURED_CONFIRMATIONS, indexerPollMs } from '../../src/chain/config.ts';
 import { loadConfig } from '../../src/config.ts';
 import { PRODUCTION_ENV } from '../helpers/production-env.ts';
 
@@ -43,6 +43,11 @@ describe('chain settings', () => {
     assert.equal(config.deployment.deployBlock, 12n);
     assert.equal(config.relayerPrivateKey, '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
     assert.equal(config.confirmations, CONFIGURED_CONFIRMATIONS);
+  });
+
+  it('poll a local anvil for new blocks more often than a remote node', () => {
+    assert.ok(indexerPollMs(read({}).config) < indexerPollMs(read(CONFIGURED).config));
+    assert.equal(indexerPollMs(read(CONFIGURED).config), 1000);
   });
 
   it('name every missing variable of a configured chain', () => {
