@@ -8,6 +8,7 @@ import { parseAddress } from './domain/address.ts';
 import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
 import { runDtcImport } from './cli/dtc-import.ts';
 import { registerChainCommands } from './cli/chain-commands.ts';
+import { disablePretenuring } from './gc-tuning.ts';
 
 // The runtime (database engines, Fastify, S3, the chain) loads only in the commands that use it,
 // so `token` and `--help` answer without loading it.
@@ -64,6 +65,7 @@ program
   .command('serve')
   .description('Run the HTTP API (embedded mode by default: PGlite, local blobs, dev token issuer)')
   .action(async () => {
+    disablePretenuring();
     const config = configOrExit();
     const logger = createLogger(config);
     let service;
