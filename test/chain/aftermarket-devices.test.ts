@@ -1,18 +1,17 @@
 // Aftermarket device lifecycle on the registry, through viem against a real anvil:
 // manufacturer minting, claim, pair (both forms), unpair, development unclaim.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { keccak256, parseEventLogs, toBytes, zeroAddress, type Hex, type LocalAccount } from 'viem';
+import { keccak256, parseEventLogs, toBytes, zeroAddress, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { erc1271WalletAbi, erc1271WalletBytecode, nodeNftAbi } from '../../src/chain/abi/index.ts';
 import { mintAftermarketDevices, roleId } from '../../src/chain/deploy.ts';
-import { assertReverts, eventsOf, startChain, withLowV, type ChainFixture } from './helpers.ts';
+import { assertReverts, eventsOf, revertChainAfterEachTest, startChain, withLowV, type ChainFixture } from './helpers.ts';
 
 const deviceKey = (n: number): LocalAccount => privateKeyToAccount(keccak256(toBytes(`test device ${n}`)));
 
 describe('aftermarket devices on the registry', () => {
   let c: ChainFixture;
-  let snapshot: Hex;
   let autoPi: bigint;
   let ford: bigint;
   const devices = [1, 2, 3].map(deviceKey);
@@ -35,12 +34,7 @@ describe('aftermarket devices on the registry', () => {
   after(async () => {
     await c?.stop();
   });
-  beforeEach(async () => {
-    snapshot = await c.testClient.snapshot();
-  });
-  afterEach(async () => {
-    await c.testClient.revert({ id: snapshot });
-  });
+  revertChainAfterEachTest(() => c);
 
   const ad = (i: number): bigint => adIds[i] ?? 0n;
   const dev = (i: number): LocalAccount => devices[i] ?? deviceKey(99);

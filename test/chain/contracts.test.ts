@@ -1,6 +1,6 @@
 // The registry's surface: DIMO-compatible ABI and EIP-712 constants, relayer-only access to the
 // `*Sign` functions, manufacturer and integration minting.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   getAbiItem,
@@ -18,7 +18,7 @@ import {
 } from 'viem';
 import { dimoRegistryAbi, nodeNftAbi } from '../../src/chain/abi/index.ts';
 import { RELAYER_ROLE_NAMES, roleId } from '../../src/chain/deploy.ts';
-import { assertReverts, domainFor, eventsOf, registryTypes, startChain, type ChainFixture } from './helpers.ts';
+import { assertReverts, domainFor, eventsOf, registryTypes, revertChainAfterEachTest, startChain, type ChainFixture } from './helpers.ts';
 
 const POLYGON_REGISTRY: Address = '0xFA8beC73cebB9D88FF88a2f75E7D7312f2Fd39EC';
 const OWNER: Address = '0x1111111111111111111111111111111111111111';
@@ -199,7 +199,6 @@ describe('EIP-712 constants and vectors', () => {
 
 describe('registry access and naming', () => {
   let c: ChainFixture;
-  let snapshot: Hex;
 
   before(async () => {
     c = await startChain();
@@ -207,12 +206,7 @@ describe('registry access and naming', () => {
   after(async () => {
     await c?.stop();
   });
-  beforeEach(async () => {
-    snapshot = await c.testClient.snapshot();
-  });
-  afterEach(async () => {
-    await c.testClient.revert({ id: snapshot });
-  });
+  revertChainAfterEachTest(() => c);
 
   it('refuses every *Sign function to an account without the relayer role', async () => {
     const sig = toHex(new Uint8Array(65));

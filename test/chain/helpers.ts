@@ -1,6 +1,7 @@
 // Shared setup for chain tests: an anvil of the file's own, the registry deployed and seeded,
 // named accounts, EIP-712 signing and revert matching.
 import assert from 'node:assert/strict';
+import { afterEach, beforeEach } from 'node:test';
 import {
   BaseError,
   ContractFunctionRevertedError,
@@ -168,6 +169,17 @@ export async function startChain(opts: { chainId?: number } = {}): Promise<Chain
     await anvil.stop();
     throw err;
   }
+}
+
+/** Every test of the calling suite starts from the chain as its `before` left it. */
+export function revertChainAfterEachTest(fixture: () => ChainFixture): void {
+  let snapshot: Hex;
+  beforeEach(async () => {
+    snapshot = await fixture().testClient.snapshot();
+  });
+  afterEach(async () => {
+    await fixture().testClient.revert({ id: snapshot });
+  });
 }
 
 /** Asserts the promise rejects with the contract's custom error `errorName` (and args, if given). */

@@ -1,11 +1,11 @@
 // Vehicles, synthetic devices and privileges on the registry, through viem against a real anvil.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFunctionData, getAddress, keccak256, parseEventLogs, toBytes, zeroAddress, type Address, type Hex, type LocalAccount } from 'viem';
+import { encodeFunctionData, getAddress, keccak256, parseEventLogs, toBytes, zeroAddress, type Address, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { erc1271WalletAbi, erc1271WalletBytecode, nodeNftAbi } from '../../src/chain/abi/index.ts';
 import { mintAftermarketDevices } from '../../src/chain/deploy.ts';
-import { assertReverts, eventsOf, startChain, type ChainFixture } from './helpers.ts';
+import { assertReverts, eventsOf, revertChainAfterEachTest, startChain, type ChainFixture } from './helpers.ts';
 
 const ATTRS = [
   { attribute: 'Make', info: 'Ford' },
@@ -18,7 +18,6 @@ const syntheticKey = (n: number): LocalAccount => privateKeyToAccount(keccak256(
 
 describe('vehicles, synthetic devices and privileges on the registry', () => {
   let c: ChainFixture;
-  let snapshot: Hex;
   let ford: bigint;
   let smartCar: bigint;
 
@@ -31,12 +30,7 @@ describe('vehicles, synthetic devices and privileges on the registry', () => {
   after(async () => {
     await c?.stop();
   });
-  beforeEach(async () => {
-    snapshot = await c.testClient.snapshot();
-  });
-  afterEach(async () => {
-    await c.testClient.revert({ id: snapshot });
-  });
+  revertChainAfterEachTest(() => c);
 
   function mintMessage(owner: Address, attrs = ATTRS, dd = DD, manufacturerNode = ford) {
     return {
