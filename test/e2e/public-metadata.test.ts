@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { aftermarketDevices, syntheticDevices, userDevices } from '../../src/db/schema.ts';
+import { aftermarketDevices, syntheticDevices } from '../../src/db/schema.ts';
 import { newKsuid } from '../../src/domain/ids.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { insertVehicle } from '../helpers/vehicles.ts';
 
 const DEVICE = '0xFA8beC73cebB9D88FF88a2f75E7D7312f2Fd39EC';
 
@@ -12,15 +13,7 @@ describe('public NFT metadata', () => {
     t = await createTestApp();
     const db = t.database.db;
     await db.insert(aftermarketDevices).values({ tokenId: 7n, serial: 'SER-1', address: DEVICE.toLowerCase(), manufacturerTokenId: 1n, manufacturerName: 'AutoPi' });
-    const id = newKsuid();
-    await db.insert(userDevices).values({
-      id,
-      userId: 'alice',
-      definitionId: 'ford_bronco_2021',
-      definition: { id: 'ford_bronco_2021', name: '2021 Ford Bronco', make: { id: 'ford', name: 'Ford' }, model: 'Bronco', year: 2021, attributes: [], verified: true },
-      countryCode: 'USA',
-      tokenId: 42n,
-    });
+    const id = await insertVehicle(db, { userId: 'alice', tokenId: 42n });
     await db.insert(syntheticDevices).values({ id: newKsuid(), userDeviceId: id, integrationTokenId: 1n, vehicleTokenId: 42n, walletChildIndex: 1, address: '0x1111111111111111111111111111111111111111', tokenId: 9n });
   });
   after(() => t.close());

@@ -2,10 +2,10 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eq } from 'drizzle-orm';
 import { aftermarketDevices, userDevices } from '../../src/db/schema.ts';
-import { newKsuid } from '../../src/domain/ids.ts';
 import { aftermarketDeviceMetadata, metadataEtag } from '../../src/domain/nft-metadata.ts';
 import { createPublicMetadataService } from '../../src/services/public-metadata.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { insertVehicle } from '../helpers/vehicles.ts';
 
 const TTL = 10_000;
 const BASE = 'http://api.test';
@@ -78,15 +78,7 @@ describe('public metadata service: kept answers', () => {
   });
 
   it("shows a vehicle's new name once the kept body expires", async () => {
-    const id = newKsuid();
-    await database.db.insert(userDevices).values({
-      id,
-      userId: 'alice',
-      definitionId: 'ford_bronco_2021',
-      definition: { id: 'ford_bronco_2021', name: '2021 Ford Bronco', make: { id: 'ford', name: 'Ford' }, model: 'Bronco', year: 2021, attributes: [], verified: true },
-      countryCode: 'USA',
-      tokenId: 42n,
-    });
+    const id = await insertVehicle(database.db, { userId: 'alice', tokenId: 42n });
     const s = service();
     assert.equal(JSON.parse((await s.vehicle(42n))!.body).name, 'Ford Bronco 2021');
     await database.db.update(userDevices).set({ name: 'Blue' }).where(eq(userDevices.id, id));
