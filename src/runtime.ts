@@ -75,23 +75,34 @@ export function documentReconcileDeps(config: Config, database: Database, store:
   };
 }
 
+type Cleanup = () => Promise<void> | void;
+
+/**
+ * The database (migrated when this process should) and the checked chain. Their closes go onto
+ * `cleanups`, which the caller runs in reverse.
+ */
+async function openDatabaseAndChain(config: Config, logger: any, cleanups: Cleanup[]): Promise<{ database: Database; chain: RunningChain }> {
+  const { database, lock } = await openConfiguredDatabase(config);
+  if (lock) cleanups.push(() => lock.release());
+  // Anvil stops (and dumps its state) after the database closes, before the data-dir lock goes.
+  const chainSlot = { close: async (): Promise<void> => {} };
+  cleanups.push(() => chainSlot.close());
+  cleanups.push(() => database.close());
+  if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+  const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
+  chainSlot.close = () => chain.close();
+  return { database, chain };
+}
+
 export async function startService(config: Config, logger: any): Promise<Service> {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
     const catalog: DefinitionCatalog = await createDefinitionCatalog();
     cleanups.push(() => catalog.close());
-    const { database, lock } = await openConfiguredDatabase(config);
-    if (lock) cleanups.push(() => lock.release());
-    // Anvil stops (and dumps its state) after the database closes, before the data-dir lock goes.
-    const chainSlot = { close: async (): Promise<void> => {} };
-    cleanups.push(() => chainSlot.close());
-    cleanups.push(() => database.close());
-    if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
-    const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
-    chainSlot.close = () => chain.close();
+    const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
     await catalog.ready();
     const verifier = createTokenVerifier(await trustedIssuers(config));
     const dtcEnricher = dtcEnricherFrom(config, logger);
@@ -129,19 +140,12 @@ export interface WorkerService {
 
 /** `devices-api worker`: the relayer and indexer without HTTP, for deployments that run them apart. */
 export async function startWorkerService(config: Config, logger: any): Promise<WorkerService> {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    const { database, lock } = await openConfiguredDatabase(config);
-    if (lock) cleanups.push(() => lock.release());
-    const chainSlot = { close: async (): Promise<void> => {} };
-    cleanups.push(() => chainSlot.close());
-    cleanups.push(() => database.close());
-    if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
-    const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
-    chainSlot.close = () => chain.close();
+    const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
     const workers = startChainWorkers({ database, chain: chain.context, logger, indexerPollMs: indexerPollMs(config.chain) });
     cleanups.push(() => workers.stop());
     return { database, chain, close };
