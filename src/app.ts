@@ -15,6 +15,7 @@ import { metricsPlugin } from './http/plugins/metrics.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
 import { responseCachePlugin } from './http/plugins/response-cache.ts';
+import { bodyAsSentValidators } from './http/validator-compiler.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
@@ -83,6 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // The coercion above is for query strings, params and headers; JSON bodies are checked as sent.
+    schemaController: { compilersFactory: { buildValidator: bodyAsSentValidators() } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -95,7 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin);
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-    exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'content-range', 'accept-ranges', 'x-next-cursor', 'link', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    // One string, not an array the plugin would join on every response.
+    exposedHeaders: 'x-request-id, etag, content-disposition, content-range, accept-ranges, x-next-cursor, link, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset',
     // @fastify/cors allows only GET,HEAD,POST by default; browsers must be able to DELETE/PUT/PATCH.
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     maxAge: 600,
@@ -109,7 +113,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hook: 'onRequest',
     enableDraftSpec: true,
     keyGenerator: (req) => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`),
-    allowList: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics',
     errorResponseBuilder: (_req, ctx) =>
       new AppError(429, ErrorCode.RateLimited, `Rate limit exceeded; retry in ${Math.ceil(ctx.ttl / 1000)} s.`),
   });

@@ -206,6 +206,7 @@ describe('platform behaviour shared by every route', () => {
       assert.match(r.text, /route="\/v1\/user\/devices\/:userDeviceId"[^}]*status_code="404"/);
       assert.ok(!r.text.includes(KSUID), 'metrics carry a raw id');
       assert.ok(!r.text.includes('random-path-7f3a'), 'metrics carry a raw unknown URL');
+      assert.match(r.text, /route="unmatched"[^}]*status_code="404"/);
     });
   });
 

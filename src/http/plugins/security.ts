@@ -1,24 +1,23 @@
-// Request ids and security headers from one hook each (helmet halves throughput on a JSON API).
+// Request ids and security headers from one hook (helmet halves throughput on a JSON API).
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
-const API_HEADERS: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-};
+const CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
 export const securityPlugin = fp(async (app: FastifyInstance, opts: { hsts: boolean; docsPrefix: string }) => {
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Built once: the hook runs on every response, and a callback hook costs no promise.
+  const headers: [string, string][] = [
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
+    ['referrer-policy', 'no-referrer'],
+    ['cross-origin-opener-policy', 'same-origin'],
+    ...(opts.hsts ? [['strict-transport-security', 'max-age=31536000; includeSubDomains'] as [string, string]] : []),
+  ];
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
-    for (const [k, v] of Object.entries(API_HEADERS)) {
-      // Swagger UI needs its own scripts and styles.
-      if (k === 'content-security-policy' && req.url.startsWith(opts.docsPrefix)) continue;
-      reply.header(k, v);
-    }
-    if (opts.hsts) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    return payload;
+    for (const [name, value] of headers) reply.header(name, value);
+    // Swagger UI needs its own scripts and styles.
+    if (!req.url.startsWith(opts.docsPrefix)) reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    done(null, payload);
   });
 });

@@ -23,17 +23,26 @@ async function runCheck(check: ReadinessCheck): Promise<string> {
   }
 }
 
+// Probes are never rate limited; leaving them out of the limiter also spares them its hook.
+const unlimited = { rateLimit: false as const };
+
 export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: Record<string, ReadinessCheck> }> = async (app, { checks }) => {
   app.get(
     '/health',
-    { schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      config: unlimited,
+      schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
   const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) });
   app.get(
     '/ready',
-    { schema: { tags: ['operations'], summary: 'Every dependency (database, blob store, chain) answers', response: { 200: Ready, 503: Ready } } },
+    {
+      config: unlimited,
+      schema: { tags: ['operations'], summary: 'Every dependency (database, blob store, chain) answers', response: { 200: Ready, 503: Ready } },
+    },
     async (_req, reply) => {
       const names = Object.keys(checks);
       const results = await Promise.all(names.map((n) => runCheck(checks[n]!)));
