@@ -30,7 +30,8 @@ export type ReadStamp = number;
 export interface ResponseCache<V> {
   get(key: string): V | undefined;
   begin(): ReadStamp;
-  set(key: string, owner: string, tables: readonly string[], value: V, stamp: ReadStamp): void;
+  /** `ttlMs` shortens the default age bound for this entry. */
+  set(key: string, owner: string, tables: readonly string[], value: V, stamp: ReadStamp, ttlMs?: number): void;
   /** A table changed (`*`: anything may have changed, e.g. notifications were missed). */
   tableChanged(table: string): void;
   /** Drops every entry of one caller (its own write, answered before the table notification arrives). */
@@ -81,13 +82,13 @@ export function createResponseCache<V>(opts: ResponseCacheOptions<V>): ResponseC
       return e.value;
     },
     begin: () => epoch,
-    set(key, owner, tables, value, stamp) {
+    set(key, owner, tables, value, stamp, ttlMs) {
       if (stamp !== epoch || opts.maxBytes <= 0) return;
       const size = opts.sizeOf(value);
       if (size > opts.maxBytes) return;
       const old = entries.get(key);
       if (old) drop(key, old);
-      entries.set(key, { value, bytes: size, owner, tables, since: stamp, expiresAt: now() + opts.ttlMs });
+      entries.set(key, { value, bytes: size, owner, tables, since: stamp, expiresAt: now() + Math.min(ttlMs ?? opts.ttlMs, opts.ttlMs) });
       bytes += size;
       let keys = keysByOwner.get(owner);
       if (!keys) keysByOwner.set(owner, (keys = new Set()));

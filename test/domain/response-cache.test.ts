@@ -72,6 +72,17 @@ describe('response cache', () => {
     assert.equal(cache.get('a'), undefined);
   });
 
+  it("expires an entry at its own shorter TTL, never later than the cache's", () => {
+    const { cache, advance } = cacheAt({ ttlMs: 500 });
+    cache.set('short', 'u1', ME, 'a', cache.begin(), 100);
+    cache.set('long', 'u1', ME, 'b', cache.begin(), 10_000);
+    advance(100);
+    assert.equal(cache.get('short'), undefined);
+    assert.equal(cache.get('long'), 'b');
+    advance(400);
+    assert.equal(cache.get('long'), undefined);
+  });
+
   it('evicts the oldest entries to stay within maxBytes, and skips bodies larger than the bound', () => {
     const { cache } = cacheAt({ maxBytes: 10 });
     cache.set('a', 'u1', ME, '12345', cache.begin());

@@ -17,8 +17,14 @@ import { createResponseCache, type ReadStamp } from '../../domain/response-cache
 export const CHANGE_CHANNEL = 'devices_api_changes';
 
 export interface ResponseCacheRouteConfig {
-  /** Tables the route's answer is read from (SQL names). */
+  /** Tables the route's answer is read from (SQL names) whose changes are announced (drizzle/0003_change_notify.sql). */
   tables: readonly string[];
+  /**
+   * A shorter age bound for answers that also read tables whose changes are not announced (the
+   * busiest write paths: a NOTIFY makes PostgreSQL commit notifying transactions one at a time).
+   * A caller's own writes on this replica still show at once.
+   */
+  ttlMs?: number;
   /** Response headers that are part of the answer (e.g. a next-page cursor), kept with the body. */
   headers?: readonly string[];
 }
@@ -99,7 +105,7 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
         const v = reply.getHeader(h);
         if (typeof v === 'string') headers.push([h, v]);
       }
-      cache.set(f.key, req.user.id, f.config.tables, { body: payload, headers }, f.stamp);
+      cache.set(f.key, req.user.id, f.config.tables, { body: payload, headers }, f.stamp, f.config.ttlMs);
     }
     done(null, payload);
   };

@@ -87,7 +87,8 @@ export const errorCodeRoutes: FastifyPluginAsyncTypebox<{ errorCodes: ErrorCodeS
         querystring: PageQuery,
         response: { 200: QueryHistory, ...errorResponses(400, 401, 404) },
       },
-      config: { responseCache: { tables: ['error_code_queries', 'user_devices'] } },
+      // New codes are not announced (see drizzle/0003_change_notify.sql): another replica's answer may lag ≤ 2 s.
+      config: { responseCache: { tables: ['user_devices'], ttlMs: 2000 } },
     },
     async (req) => {
       const page = await errorCodes.history(req.user, req.params.userDeviceId, req.query.limit ?? 100, req.query.cursor);
