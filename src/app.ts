@@ -15,6 +15,7 @@ import { metricsPlugin } from './http/plugins/metrics.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
 import { responseCachePlugin } from './http/plugins/response-cache.ts';
+import { bodyAsSentValidators } from './http/validator-compiler.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
@@ -83,6 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // The coercion above is for query strings, params and headers; JSON bodies are checked as sent.
+    schemaController: { compilersFactory: { buildValidator: bodyAsSentValidators() } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
