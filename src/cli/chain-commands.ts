@@ -9,10 +9,12 @@ import { normaliseSerial } from '../domain/serial.ts';
 import { parseDeviceList, type DeviceLine } from '../domain/device-list.ts';
 import { createDevKeyDeriver, DEMO_DEVICES } from '../chain/dev-keys.ts';
 import { readChainFile } from '../chain/embedded.ts';
+import { dimoRegistryAbi } from '../chain/abi/index.ts';
 import type { DeviceToMint } from '../chain/deploy.ts';
 import { CliError, openCliChain } from './chain-access.ts';
-import { mintDevices } from './devices.ts';
+import { mintDevices, type MintedDevice } from './devices.ts';
 import { devSign } from './dev-sign.ts';
+import { cliJson } from './json-output.ts';
 
 function configOrThrow(): Config {
   const r = loadConfig(process.env);
@@ -97,7 +99,7 @@ export function registerChainCommands(program: Command): void {
         progress(`minting ${list.length} ${opts.manufacturer} device(s) on chain ${chain.chain.id}…`);
         const summary = await mintDevices({ chain, manufacturer: opts.manufacturer, devices: list, progress });
         const { existing: _none, ...out } = summary;
-        process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+        process.stdout.write(cliJson(out) + '\n');
       }),
     );
 
@@ -110,14 +112,14 @@ export function registerChainCommands(program: Command): void {
         refuseInProduction(config, 'seed');
         const chain = await openCliChain(config);
         const keys = createDevKeyDeriver();
-        const out: { manufacturer: string; serial: string; address: string; tokenId: string; status: 'minted' | 'existing' }[] = [];
+        const out: (MintedDevice & { manufacturer: string; status: 'minted' | 'existing' })[] = [];
         for (const manufacturer of [...new Set(DEMO_DEVICES.map((d) => d.manufacturer))]) {
           const devices = DEMO_DEVICES.filter((d) => d.manufacturer === manufacturer).map((d) => ({ serial: d.serial, address: keys.accountFor(d.serial).address }));
           const r = await mintDevices({ chain, manufacturer, devices, existing: 'skip', progress });
           for (const d of r.existing) out.push({ manufacturer, ...d, status: 'existing' });
           for (const d of r.devices) out.push({ manufacturer, ...d, status: 'minted' });
         }
-        process.stdout.write(JSON.stringify({ chainId: chain.chain.id, devices: out }, null, 2) + '\n');
+        process.stdout.write(cliJson({ chainId: chain.chain.id, devices: out }) + '\n');
       }),
     );
 
@@ -131,7 +133,20 @@ export function registerChainCommands(program: Command): void {
         const config = configOrThrow();
         refuseInProduction(config, 'dev sign');
         const chainFile = config.chain.kind === 'embedded' ? readChainFile(config.dataDir) : undefined;
-        const signature = await devSign({ serial: opts.serial, payloadText: readInput(payloadPath), chainFile });
+        const signature = await devSign({
+          serial: opts.serial,
+          payloadText: readInput(payloadPath),
+          chainFile,
+          deviceAddress: async (node) => {
+            const chain = await openCliChain(config);
+            return chain.publicClient.readContract({
+              address: chain.deployment.registry,
+              abi: dimoRegistryAbi,
+              functionName: 'getAftermarketDeviceAddressById',
+              args: [node],
+            });
+          },
+        });
         process.stdout.write(signature + '\n');
       }),
     );

@@ -10,11 +10,17 @@ import { CliError, type CliChain } from './chain-access.ts';
 /** Devices per transaction: a few million gas, well inside a block. */
 export const MINT_BATCH_SIZE = 50;
 
+export interface MintedDevice {
+  serial: string;
+  address: Address;
+  tokenId: bigint;
+}
+
 export interface MintSummary {
   manufacturer: string;
-  manufacturerTokenId: string;
+  manufacturerTokenId: bigint;
   chainId: number;
-  devices: { serial: string; address: Address; tokenId: string }[];
+  devices: MintedDevice[];
 }
 
 export async function manufacturerNode(chain: CliChain, name: string): Promise<bigint> {
@@ -62,7 +68,7 @@ export interface MintOptions {
   progress?: (msg: string) => void;
 }
 
-export async function mintDevices(o: MintOptions): Promise<MintSummary & { existing: { serial: string; address: Address; tokenId: string }[] }> {
+export async function mintDevices(o: MintOptions): Promise<MintSummary & { existing: MintedDevice[] }> {
   const node = await manufacturerNode(o.chain, o.manufacturer);
   const registered = await alreadyRegistered(o.chain, o.devices);
   if (registered.size && o.existing !== 'skip') {
@@ -71,7 +77,7 @@ export async function mintDevices(o: MintOptions): Promise<MintSummary & { exist
   }
   const existing = o.devices
     .filter((d) => registered.has(d.address.toLowerCase()))
-    .map((d) => ({ serial: d.serial, address: d.address, tokenId: registered.get(d.address.toLowerCase())!.toString() }));
+    .map((d) => ({ serial: d.serial, address: d.address, tokenId: registered.get(d.address.toLowerCase())! }));
   const todo = o.devices.filter((d) => !registered.has(d.address.toLowerCase()));
 
   const signer = o.chain.manufacturerSigner();
@@ -87,7 +93,7 @@ export async function mintDevices(o: MintOptions): Promise<MintSummary & { exist
         manufacturerNode: node,
         devices: batch,
       });
-      for (const d of out) minted.push({ serial: d.serial, address: d.address, tokenId: d.tokenId.toString() });
+      for (const d of out) minted.push({ serial: d.serial, address: d.address, tokenId: d.tokenId });
     } catch (e) {
       const name = revertName(e);
       const done = minted.length ? ` ${minted.length} device(s) were minted before this: ${minted.map((m) => `${m.serial}=${m.tokenId}`).join(', ')}.` : '';
@@ -96,5 +102,5 @@ export async function mintDevices(o: MintOptions): Promise<MintSummary & { exist
     }
     o.progress?.(`minted ${minted.length}/${todo.length} ${o.manufacturer} device(s)`);
   }
-  return { manufacturer: o.manufacturer, manufacturerTokenId: node.toString(), chainId: o.chain.chain.id, devices: minted, existing };
+  return { manufacturer: o.manufacturer, manufacturerTokenId: node, chainId: o.chain.chain.id, devices: minted, existing };
 }

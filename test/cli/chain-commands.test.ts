@@ -53,9 +53,10 @@ describe('devices mint', () => {
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.manufacturer, 'AutoPi');
-    assert.equal(out.manufacturerTokenId, file.seed.manufacturers.AutoPi!.toString());
+    assert.equal(out.manufacturerTokenId, Number(file.seed.manufacturers.AutoPi));
     assert.equal(out.devices.length, 1);
     assert.deepEqual({ ...out.devices[0], tokenId: undefined }, { serial: 'cli-one', address: device, tokenId: undefined });
+    assert.equal(typeof out.devices[0].tokenId, 'number');
     assert.equal(await tokenOf(device), BigInt(out.devices[0].tokenId));
     assert.match(r.stderr, /minted 1\/1 AutoPi device\(s\)/);
 
@@ -87,6 +88,11 @@ describe('devices mint', () => {
     assert.match(signed.stdout, /^0x[0-9a-f]{130}\n$/);
     const typed = toViemTypedData(payload) as unknown as Parameters<typeof recoverTypedDataAddress>[0];
     assert.equal(await recoverTypedDataAddress({ ...typed, signature: signed.stdout.trim() as `0x${string}` }), keys.accountFor('csv-dev-2').address);
+
+    const wrongDevice = await cli(['dev', 'sign', '--serial', 'csv-dev-1', payloadFile]);
+    assert.equal(wrongDevice.code, 1);
+    assert.equal(wrongDevice.stdout, '');
+    assert.match(wrongDevice.stderr, new RegExp(`error: The payload is for aftermarket device ${out.devices[1].tokenId}, whose key is ${out.devices[1].address}, but the dev key of serial "csv-dev-1" is ${out.devices[0].address}`));
   });
 
   it('refuses bad input before touching the chain', async () => {
@@ -115,7 +121,10 @@ describe('seed', () => {
       out.devices.map((d: { serial: string; manufacturer: string; status: string }) => [d.manufacturer, d.serial, d.status]),
       DEMO_DEVICES.map((d) => [d.manufacturer, d.serial, 'minted']),
     );
-    for (const d of out.devices) assert.equal(d.address, keys.accountFor(d.serial).address);
+    for (const d of out.devices) {
+      assert.equal(d.address, keys.accountFor(d.serial).address);
+      assert.equal(typeof d.tokenId, 'number', 'token ids print as numbers, as in `devices mint` and the API');
+    }
 
     const second = await cli(['seed']);
     assert.equal(second.code, 0, second.stderr);
