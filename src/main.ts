@@ -145,21 +145,7 @@ program
     const config = configOrExit();
     const code = await runDtcImport(file, opts, {
       stderr: process.stderr,
-      open: async () => {
-        const { database, lock } = await (await runtime()).openConfiguredDatabase(config);
-        const close = async () => {
-          await database.close();
-          lock?.release();
-        };
-        try {
-          // As `serve` does: an embedded data directory is migrated on first use.
-          if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
-        } catch (e) {
-          await close();
-          throw e;
-        }
-        return { database, close };
-      },
+      open: async () => (await runtime()).openMigratedDatabase(config),
     });
     process.exitCode = code;
   });
@@ -177,20 +163,13 @@ program
       {
         stderr: process.stderr,
         open: async () => {
-          const { database, lock } = await (await runtime()).openConfiguredDatabase(config);
-          const { blobStoreFrom, documentReconcileDeps } = await runtime();
+          const { openMigratedDatabase, blobStoreFrom, documentReconcileDeps } = await runtime();
+          const { database, close: closeDatabase } = await openMigratedDatabase(config);
           const store = blobStoreFrom(config);
           const close = async () => {
             await store.close();
-            await database.close();
-            lock?.release();
+            await closeDatabase();
           };
-          try {
-            if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
-          } catch (e) {
-            await close();
-            throw e;
-          }
           const where = store.driver === 's3' ? `S3 bucket ${config.s3.bucket}` : `${config.dataDir}/blobs`;
           return { deps: documentReconcileDeps(config, database, store), describe: `${database.kind} database, blobs in ${where}`, close };
         },

@@ -42,6 +42,27 @@ export async function openConfiguredDatabase(config: Config): Promise<OpenDataba
   }
 }
 
+/** Embedded mode migrates on every start; production only with MIGRATE_ON_START=true. */
+function migratesOnOpen(config: Config): boolean {
+  return config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true';
+}
+
+/** For one-shot commands: the configured database, migrated as `serve` would; `close` also releases the lock. */
+export async function openMigratedDatabase(config: Config): Promise<{ database: Database; close: () => Promise<void> }> {
+  const { database, lock } = await openConfiguredDatabase(config);
+  const close = async () => {
+    await database.close();
+    lock?.release();
+  };
+  try {
+    if (migratesOnOpen(config)) await database.migrate();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { database, close };
+}
+
 export async function trustedIssuers(config: Config): Promise<TrustedIssuer[]> {
   const issuers: TrustedIssuer[] = [];
   const { jwksUrl, issuer, audience } = config.jwt;
@@ -88,7 +109,7 @@ async function openDatabaseAndChain(config: Config, logger: any, cleanups: Clean
   const chainSlot = { close: async (): Promise<void> => {} };
   cleanups.push(() => chainSlot.close());
   cleanups.push(() => database.close());
-  if (config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true') await database.migrate();
+  if (migratesOnOpen(config)) await database.migrate();
   const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
   chainSlot.close = () => chain.close();
   return { database, chain };
