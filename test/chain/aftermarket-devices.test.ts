@@ -79,6 +79,17 @@ describe('aftermarket devices on the registry', () => {
     return c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [ad(i), vehicleId, sig]);
   }
 
+  /** The two-signature form: the device key and the vehicle's owner both sign. */
+  async function pairAcrossOwners(i: number, vehicleId: bigint, vehicleOwner: LocalAccount) {
+    const message = pairMessage(ad(i), vehicleId);
+    return c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [
+      ad(i),
+      vehicleId,
+      await c.sign(dev(i), 'PairAftermarketDeviceSign', message),
+      await c.sign(vehicleOwner, 'PairAftermarketDeviceSign', message),
+    ]);
+  }
+
   describe('manufacturer batch mint', () => {
     it('mints each device to the manufacturer owner, bound to its address, with a Serial attribute', async () => {
       const key = deviceKey(10);
@@ -271,13 +282,7 @@ describe('aftermarket devices on the registry', () => {
     it('pairs across two owners with the device and vehicle owner signatures', async () => {
       await claim(0, c.accounts.alice);
       const vehicle = await mintVehicle(c.accounts.bob);
-      const message = pairMessage(ad(0), vehicle);
-      const receipt = await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [
-        ad(0),
-        vehicle,
-        await c.sign(dev(0), 'PairAftermarketDeviceSign', message),
-        await c.sign(c.accounts.bob, 'PairAftermarketDeviceSign', message),
-      ]);
+      const receipt = await pairAcrossOwners(0, vehicle, c.accounts.bob);
       // The event names the device's owner, as DIMO's does.
       assert.deepEqual(eventsOf(receipt, 'AftermarketDevicePaired').map((e) => e.args), [
         { aftermarketDeviceNode: ad(0), vehicleNode: vehicle, owner: c.accounts.alice.address },
@@ -350,13 +355,7 @@ describe('aftermarket devices on the registry', () => {
     async function pairedAcrossOwners() {
       await claim(0, c.accounts.alice);
       const vehicle = await mintVehicle(c.accounts.bob);
-      const message = pairMessage(ad(0), vehicle);
-      await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [
-        ad(0),
-        vehicle,
-        await c.sign(dev(0), 'PairAftermarketDeviceSign', message),
-        await c.sign(c.accounts.bob, 'PairAftermarketDeviceSign', message),
-      ]);
+      await pairAcrossOwners(0, vehicle, c.accounts.bob);
       return vehicle;
     }
 
@@ -397,13 +396,7 @@ describe('aftermarket devices on the registry', () => {
     it('allows pairing again after an unpair', async () => {
       const vehicle = await pairedAcrossOwners();
       await unpair(vehicle, c.accounts.bob);
-      const message = pairMessage(ad(0), vehicle);
-      const receipt = await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [
-        ad(0),
-        vehicle,
-        await c.sign(dev(0), 'PairAftermarketDeviceSign', message),
-        await c.sign(c.accounts.bob, 'PairAftermarketDeviceSign', message),
-      ]);
+      const receipt = await pairAcrossOwners(0, vehicle, c.accounts.bob);
       assert.equal(eventsOf(receipt, 'AftermarketDevicePaired').length, 1);
     });
   });
