@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from './config.ts';
 import type { Database } from './db/engine.ts';
@@ -11,6 +10,7 @@ import type { AuthUser, TokenVerifier } from './auth/verifier.ts';
 import { AppError, ErrorBody, ErrorCode } from './http/errors.ts';
 import { errorsPlugin } from './http/plugins/errors.ts';
 import { securityPlugin } from './http/plugins/security.ts';
+import { corsPlugin } from './http/plugins/cors.ts';
 import { metricsPlugin } from './http/plugins/metrics.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
@@ -96,13 +96,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
   await app.register(metricsPlugin);
-  await app.register(cors, {
-    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
-    // One string, not an array the plugin would join on every response.
-    exposedHeaders: 'x-request-id, etag, content-disposition, content-range, accept-ranges, x-next-cursor, link, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset',
+  await app.register(corsPlugin, {
+    origins: config.corsOrigins,
+    exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'content-range', 'accept-ranges', 'x-next-cursor', 'link', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
     // @fastify/cors allows only GET,HEAD,POST by default; browsers must be able to DELETE/PUT/PATCH.
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    maxAge: 600,
+    maxAgeSeconds: 600,
   });
   await app.register(rateLimit, {
     global: true,
