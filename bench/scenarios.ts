@@ -88,8 +88,10 @@ interface DemoDevice {
 const demoDevice = (ctx: BenchContext) =>
   once(ctx, 'demoDevice', async (): Promise<DemoDevice> => {
     const serial = 'demo-autopi-1';
-    const seeded = JSON.parse(await ctx.cli(['seed'])) as { devices: { serial: string; tokenId: string }[] };
-    const tokenId = seeded.devices.find((d) => d.serial === serial)?.tokenId;
+    // Token ids print as JSON numbers (exact digits); the demo's are small enough for a double.
+    const seeded = JSON.parse(await ctx.cli(['seed'])) as { devices: { serial: string; tokenId: number }[] };
+    const found = seeded.devices.find((d) => d.serial === serial)?.tokenId;
+    const tokenId = found === undefined ? undefined : String(found);
     if (!tokenId) throw new Error(`seed did not report ${serial}: ${JSON.stringify(seeded).slice(0, 300)}`);
     await poll(`the indexer to record ${serial}`, async () => {
       const r = await ctx.request('GET', `/v1/aftermarket/device/by-serial/${serial}`, { token: ctx.fixture.token });
