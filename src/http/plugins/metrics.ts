@@ -1,7 +1,8 @@
 // Prometheus metrics on a registry owned by this app instance (no global registry).
-import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createSeriesHistogram, type HistogramSeries } from '../../domain/series-histogram.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -9,38 +10,43 @@ declare module 'fastify' {
   }
 }
 
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
 export const metricsPlugin = fp(async (app: FastifyInstance) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
-  });
-  const observe = (route: string, req: FastifyRequest, reply: FastifyReply) =>
-    duration.observe({ method: req.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+  // Request durations are counted outside prom-client (see series-histogram.ts) and listed after
+  // the registry's metrics.
+  const durations = createSeriesHistogram(DURATION_BUCKETS);
   app.decorate('metrics', registry);
 
-  // Each route gets a hook that knows its template: looking it up per request (req.routeOptions)
-  // builds a dozen-field object every time.
-  app.addHook('onRoute', (route) => {
-    const template = route.url;
-    const hook: onResponseHookHandler = (req, reply, done) => {
-      observe(template, req, reply);
+  /** Observes a response of one route template into the series of its method and status. */
+  const routeObserver = (route: string): onResponseHookHandler => {
+    const byStatus = new Map<number, Map<string, HistogramSeries>>();
+    return (req, reply, done) => {
+      const status = reply.statusCode;
+      let byMethod = byStatus.get(status);
+      if (!byMethod) byStatus.set(status, (byMethod = new Map()));
+      let series = byMethod.get(req.method);
+      if (!series) byMethod.set(req.method, (series = durations.series({ method: req.method, route, status_code: status })));
+      series.observe(reply.elapsedTime / 1000);
       done();
     };
+  };
+
+  // Each route gets an observer that knows its template: looking it up per request
+  // (req.routeOptions) builds a dozen-field object every time.
+  app.addHook('onRoute', (route) => {
+    const hook = routeObserver(route.url);
     const existing = route.onResponse;
     route.onResponse = existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
   });
   // Unmatched routes share one label so random URLs cannot blow up the series count.
-  app.addHook('onResponse', (req, reply, done) => {
-    if (req.is404) observe('unmatched', req, reply);
-    done();
-  });
+  const unmatched = routeObserver('unmatched');
+  app.addHook('onResponse', (req, reply, done) => (req.is404 ? unmatched.call(app, req, reply, done) : done()));
 
   app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (_req, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
+    const text = (await registry.metrics()) + '\n' + durations.render('http_request_duration_seconds', 'HTTP request duration by route and status');
+    return reply.type(registry.contentType).send(text);
   });
 });
