@@ -2,12 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import rateLimit from '@fastify/rate-limit';
 import type { Config } from './config.ts';
 import type { Database } from './db/engine.ts';
 import type { DefinitionCatalog } from './definitions/catalog.ts';
 import type { AuthUser, TokenVerifier } from './auth/verifier.ts';
-import { AppError, ErrorBody, ErrorCode } from './http/errors.ts';
+import { ErrorBody } from './http/errors.ts';
 import { errorsPlugin } from './http/plugins/errors.ts';
 import { securityPlugin } from './http/plugins/security.ts';
 import { corsPlugin } from './http/plugins/cors.ts';
@@ -15,6 +14,7 @@ import { metricsPlugin } from './http/plugins/metrics.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
 import { responseCachePlugin } from './http/plugins/response-cache.ts';
+import { rateLimitPlugin } from './http/plugins/rate-limit.ts';
 import { bodyAsSentValidators } from './http/validator-compiler.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
@@ -103,18 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     maxAgeSeconds: 600,
   });
-  await app.register(rateLimit, {
-    global: true,
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.windowMs,
-    // A route-level onRequest hook runs after the auth scope's onRequest hook, so a user is
-    // limited as a user, and anonymous callers (bad tokens included, see withAuth) per IP.
-    hook: 'onRequest',
-    enableDraftSpec: true,
-    keyGenerator: (req) => (req.user ? `u:${req.user.id}` : `ip:${req.ip}`),
-    errorResponseBuilder: (_req, ctx) =>
-      new AppError(429, ErrorCode.RateLimited, `Rate limit exceeded; retry in ${Math.ceil(ctx.ttl / 1000)} s.`),
-  });
+  // Before any route: it attaches its hook to routes as they are added, after their scope's auth hook.
+  await app.register(rateLimitPlugin, config.rateLimit);
   await app.register(docsPlugin, { publicBaseUrl: config.publicBaseUrl, version: '0.1.0' });
   // Before any route: it attaches its hooks to routes as they are added.
   await app.register(responseCachePlugin, { database, ...config.responseCache });
