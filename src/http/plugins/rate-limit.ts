@@ -8,6 +8,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ErrorCode } from '../errors.ts';
 import { createRateWindows } from '../../domain/rate-window.ts';
+import { hookList } from './hook-list.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,8 +24,6 @@ export interface RateLimitOptions {
   maxKeys?: number;
   now?: () => number;
 }
-
-const toArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 export const rateLimitPlugin = fp(
   async (app: FastifyInstance, opts: RateLimitOptions) => {
@@ -46,7 +45,7 @@ export const rateLimitPlugin = fp(
 
     // Added to each route as it is registered, so it runs after its scope's (auth) onRequest hooks.
     app.addHook('onRoute', (route) => {
-      if (route.config?.rateLimit !== false) route.onRequest = [...toArray(route.onRequest), limit];
+      if (route.config?.rateLimit !== false) route.onRequest = [...hookList(route.onRequest), limit];
     });
   },
   { name: 'rate-limit' },

@@ -13,6 +13,7 @@ import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import type { Database } from '../../db/engine.ts';
 import { createResponseCache, type ReadStamp } from '../../domain/response-cache.ts';
+import { hookList } from './hook-list.ts';
 
 export const CHANGE_CHANNEL = 'devices_api_changes';
 
@@ -52,8 +53,6 @@ export interface ResponseCachePluginOptions {
 
 const READS = new Set(['GET', 'HEAD']);
 const JSON_TYPE = 'application/json; charset=utf-8';
-
-const toArray = <T>(h: T | T[] | undefined): T[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
 
 export const responseCachePlugin = fp(async (app: FastifyInstance, opts: ResponseCachePluginOptions) => {
   if (opts.maxBytes <= 0) return;
@@ -116,14 +115,14 @@ export const responseCachePlugin = fp(async (app: FastifyInstance, opts: Respons
   };
 
   app.addHook('onRoute', (route) => {
-    const methods = toArray(route.method);
+    const methods = hookList(route.method);
     const config = route.config?.responseCache;
     if (config) {
       if (!methods.every((m) => READS.has(m))) throw new Error(`responseCache on ${methods.join(',')} ${route.url}: only GET routes can be cached`);
-      route.preHandler = [...toArray(route.preHandler), lookup(config)];
-      route.onSend = [...toArray(route.onSend), fill];
+      route.preHandler = [...hookList(route.preHandler), lookup(config)];
+      route.onSend = [...hookList(route.onSend), fill];
     } else if (!methods.every((m) => READS.has(m))) {
-      route.onSend = [...toArray(route.onSend), ownWrite];
+      route.onSend = [...hookList(route.onSend), ownWrite];
     }
   });
 });

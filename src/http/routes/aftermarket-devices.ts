@@ -134,9 +134,6 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
         body: ClaimRequestBody,
         response: { 200: ClaimDevicePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
       },
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
     },
     async (req, reply) => {
       const outcome = await claim.submit(req.user, req.params.serial, unwrap(req.body));

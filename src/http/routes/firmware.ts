@@ -43,9 +43,6 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdat
         body: EmptyBody,
         response: { 200: UpdateTask, 202: UpdateTask, ...errorResponses(400, 401, 404, 409, 424, 501, 502, 503, 504) },
       },
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
     },
     async (req, reply) => {
       const { created, task } = await firmware.request(req.user, req.params.serial);

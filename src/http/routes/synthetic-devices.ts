@@ -95,9 +95,6 @@ export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: Synth
         body: MintSyntheticBody,
         response: { 200: MintSyntheticPayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
       },
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
     },
     async (req, reply) => {
       const outcome = await synthetic.mint(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId), signatureOf(req.body));

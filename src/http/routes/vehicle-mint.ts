@@ -102,10 +102,6 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
         body: MintRequestBody,
         response: { 200: MintVehiclePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
       },
-      preValidation: async (req) => {
-        // No body at all is the SDK's payload request too.
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
     },
     async (req, reply) => {
       const outcome = await mint.submit(req.user, req.params.userDeviceId, unwrap(req.body));
