@@ -137,6 +137,16 @@ export const aftermarketDevices = pgTable(
   ],
 );
 
+/**
+ * A described code as stored: [code, description]; system, definedBy and subsystem follow from
+ * the code itself. Half the bytes of the whole object keeps a 20-code query under PostgreSQL's
+ * 2 kB TOAST threshold (no compression on the busiest insert). Rows written before this format
+ * hold the whole object, and are still read.
+ */
+export type StoredErrorCode =
+  | [code: string, description: string]
+  | { code: string; description: string; system: string; definedBy: string; subsystem: string };
+
 export const errorCodeQueries = pgTable(
   'error_code_queries',
   {
@@ -144,7 +154,7 @@ export const errorCodeQueries = pgTable(
     userDeviceId: text('user_device_id')
       .notNull()
       .references(() => userDevices.id, { onDelete: 'cascade' }),
-    codes: jsonb('codes').$type<{ code: string; description: string; system: string; definedBy: string; subsystem: string }[]>().notNull(),
+    codes: jsonb('codes').$type<StoredErrorCode[]>().notNull(),
     requestedAt: ts('requested_at').notNull().defaultNow(),
     clearedAt: ts('cleared_at'),
   },

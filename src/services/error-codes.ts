@@ -3,10 +3,12 @@
 import type { Db } from '../db/engine.ts';
 import * as repo from '../db/repositories/error-code-queries.ts';
 import * as dtcRepo from '../db/repositories/dtc.ts';
-import { describeDtc, normaliseMake, parseDtcList } from '../domain/dtc/index.ts';
+import { decodeDtc, describeDtc, normaliseMake, parseDtcList } from '../domain/dtc/index.ts';
 import type { DtcCatalog, DtcDescription, DtcOverrides } from '../domain/dtc/index.ts';
 import { cachedEnricher, type DtcEnricher, type DtcExplanationCache, type EnrichLogger } from '../dtc/enrichment.ts';
-import { newKsuid } from '../domain/ids.ts';
+import { createMonotonicKsuids } from '../domain/ids.ts';
+import { createBatcher } from '../domain/batcher.ts';
+import { createImportedTitles } from './imported-titles.ts';
 import { badRequest, conflict, notFound } from '../http/errors.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { DEVICE_NOT_FOUND, type Page, type VehicleService } from './vehicles.ts';
@@ -32,6 +34,9 @@ export interface ErrorCodeServiceDeps {
   db: Db;
   vehicles: Pick<VehicleService, 'requireOwned'>;
   catalog: DtcCatalog;
+  /** How long imported titles are kept in memory (default IMPORTED_TITLES_TTL_MS). */
+  importedTitlesTtlMs?: number;
+  now?: () => number;
   /** Optional longer explanations; `timeoutMs` bounds how long a request waits for them. */
   enrichment?: { enricher: DtcEnricher; timeoutMs: number; logger?: EnrichLogger } | undefined;
 }
@@ -43,18 +48,40 @@ export interface ErrorCodeServiceDeps {
  */
 export const MAX_ENRICH_IN_FLIGHT = 16;
 
+/** A `devices-api dtc import` reaches new submissions within this (README, "Error codes"). */
+export const IMPORTED_TITLES_TTL_MS = 10_000;
+
 export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
   const { db, vehicles, catalog, enrichment } = deps;
   const provider = enrichment && bounded(enrichment.enricher, MAX_ENRICH_IN_FLIGHT);
-  const titlesFor = dtcRepo.prepareTitlesFor(db);
-  const insertQuery = repo.prepareInsertQuery(db);
+  const titles = createImportedTitles({ db, ttlMs: deps.importedTitlesTtlMs ?? IMPORTED_TITLES_TTL_MS, capacity: 50_000, now: deps.now });
+  // Ties on requested_at (one batch, or PGlite's millisecond clock) fall back to the id.
+  const nextId = createMonotonicKsuids();
 
-  /** Imported titles for these base codes, loaded once so describeDtc can look them up synchronously. */
-  async function loadOverrides(bases: string[], make: string | null): Promise<DtcOverrides> {
-    const titles = await titlesFor(bases, normaliseMake(make));
-    const byKey = new Map(titles.map((t) => [`${t.code}\t${t.make ?? ''}`, t.description]));
-    return (base, m) => byKey.get(`${base}\t${m ?? ''}`);
-  }
+  // Concurrent submissions share one insert, and one commit (see createBatcher).
+  const store = createBatcher(
+    async (rows: repo.NewErrorCodeQuery[]): Promise<Array<'stored' | 'vehicle-gone'>> => {
+      try {
+        await repo.insertQueries(db, rows);
+        return rows.map(() => 'stored');
+      } catch (err) {
+        if (!isForeignKeyViolation(err)) throw err;
+        // A vehicle was deleted between its access check and the insert: store each on its own.
+        return Promise.all(
+          rows.map(async (row) => {
+            try {
+              await repo.insertQueries(db, [row]);
+              return 'stored' as const;
+            } catch (e) {
+              if (isForeignKeyViolation(e)) return 'vehicle-gone' as const;
+              throw e;
+            }
+          }),
+        );
+      }
+    },
+    { maxBatch: 50, maxInFlight: 6 },
+  );
 
   /** Explanations by base code, or an empty map; never throws and never waits past the budget. */
   async function explain(bases: string[], make: string | null, overrides: DtcOverrides): Promise<Map<string, string>> {
@@ -85,14 +112,12 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       if (parsed.codes.length === 0) return { errorCodes: [], clearedAt: null };
       const make = vehicle.definition.make.name;
       const bases = [...new Set(parsed.codes.map((c) => c.base))];
-      const overrides = await loadOverrides(bases, make);
+      const overrides = await titles.overridesFor(bases, make);
       const described = parsed.codes.map((c) => describeDtc(c, { catalog, make, overrides }));
       // Stored and enriched side by side: the explanation budget is the only wait it adds.
       const [, explanations] = await Promise.all([
-        insertQuery({ id: newKsuid(), userDeviceId, codes: described.map(stored) }).catch((err: unknown) => {
-          // The vehicle was deleted between the access check and the insert.
-          if (isForeignKeyViolation(err)) throw notFound(DEVICE_NOT_FOUND);
-          throw err;
+        store({ id: nextId(), userDeviceId, codes: described.map(stored) }).then((outcome) => {
+          if (outcome === 'vehicle-gone') throw notFound(DEVICE_NOT_FOUND);
         }),
         explain(bases, make, overrides),
       ]);
@@ -154,11 +179,14 @@ function bounded(inner: DtcEnricher, max: number): DtcEnricher {
 }
 
 function stored(d: DtcDescription): repo.StoredErrorCode {
-  return { code: d.code, description: d.description, system: d.system, definedBy: d.definedBy, subsystem: d.subsystem };
+  return [d.code, d.description];
 }
 
 function fromStored(c: repo.StoredErrorCode): ErrorCodeView {
-  return c as ErrorCodeView;
+  if (!Array.isArray(c)) return c as ErrorCodeView;
+  const [code, description] = c;
+  const d = decodeDtc(code);
+  return { code, description, system: d.system, definedBy: d.definedBy, subsystem: d.subsystem };
 }
 
 function isForeignKeyViolation(err: unknown): boolean {

@@ -8,8 +8,8 @@ import type { UserDevice } from '../http/schemas.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';
 import { parseVin } from '../domain/vin.ts';
-import { randomBytes } from 'node:crypto';
-import KSUID from 'ksuid';
+import { createBatcher } from '../domain/batcher.ts';
+import { createMonotonicKsuids } from '../domain/ids.ts';
 import { renderUserDevices } from './user-device-view.ts';
 
 export interface Page<T> {
@@ -27,24 +27,6 @@ export interface VehicleServiceDeps {
 export const ownerOf = (user: AuthUser): repo.Owner => ({ userId: user.id, address: user.address?.toLowerCase() ?? null });
 
 export const DEVICE_NOT_FOUND = 'Device not found.';
-
-const MAX_PAYLOAD = (1n << 128n) - 1n;
-let lastId: { ms: number; payload: bigint } | null = null;
-
-/**
- * A KSUID greater than every one this process made before. Lists are ordered by id ("newest
- * first"), and KSUID timestamps have one-second resolution, so random payloads put vehicles
- * registered within the same second in random order; within a second this counts up instead.
- */
-export function nextUserDeviceId(at: Date = new Date()): string {
-  const ms = Math.floor(at.getTime() / 1000) * 1000;
-  if (lastId && ms <= lastId.ms && lastId.payload < MAX_PAYLOAD) {
-    lastId = { ms: lastId.ms, payload: lastId.payload + 1n };
-  } else {
-    lastId = { ms: Math.max(ms, lastId?.ms ?? 0), payload: BigInt(`0x${randomBytes(16).toString('hex')}`) >> 1n };
-  }
-  return KSUID.fromParts(lastId.ms, Buffer.from(lastId.payload.toString(16).padStart(32, '0'), 'hex')).string;
-}
 
 function snapshot(def: DeviceDefinition): DefinitionSnapshot {
   return {
@@ -67,7 +49,20 @@ function country(raw: string): string {
 export function createVehicleService(deps: VehicleServiceDeps) {
   const { db, catalog, publicBaseUrl } = deps;
   const now = deps.now ?? (() => new Date());
-  const findOwned = repo.prepareFindOwned(db);
+  // Lists are ordered by id ("newest first"): vehicles registered within one second keep their order.
+  const nextId = createMonotonicKsuids();
+  const findByIds = repo.prepareFindByIds(db);
+  // Concurrent access checks share one round trip (see createBatcher).
+  const findOwned = createBatcher(
+    async (checks: Array<{ owner: repo.Owner; id: string }>) => {
+      const rows = new Map((await findByIds([...new Set(checks.map((c) => c.id))])).map((r) => [r.id, r]));
+      return checks.map(({ owner, id }) => {
+        const row = rows.get(id);
+        return row && repo.isOwnedBy(row, owner) ? row : undefined;
+      });
+    },
+    { maxBatch: 200, maxInFlight: 4 },
+  );
 
   async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
     const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
@@ -90,7 +85,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
   async function create(user: AuthUser, def: DeviceDefinition, countryCode: string, vin: string | null, canProtocol?: string) {
     const metadata: UserDeviceMetadata = { powertrainType: def.powertrainType, ...(canProtocol ? { canProtocol } : {}) };
     const row = await repo.insertUserDevice(db, {
-      id: nextUserDeviceId(),
+      id: nextId(),
       userId: user.id,
       definitionId: def.id,
       definition: snapshot(def),
@@ -104,7 +99,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
   return {
     /** The one access check for a vehicle id in a path: another user's vehicle is a 404. */
     async requireOwned(user: AuthUser, id: string): Promise<repo.UserDeviceRow> {
-      const row = await findOwned(ownerOf(user), id);
+      const row = await findOwned({ owner: ownerOf(user), id });
       if (!row) throw notFound(DEVICE_NOT_FOUND);
       return row;
     },
@@ -122,7 +117,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
       const code = country(body.countryCode);
       const owner = ownerOf(user);
       const existing = await repo.findByVin(db, parsed.vin);
-      const mine = (r: repo.UserDeviceRow) => r.userId === owner.userId || (owner.address !== null && r.ownerAddress === owner.address);
+      const mine = (r: repo.UserDeviceRow) => repo.isOwnedBy(r, owner);
       const takenElsewhere = existing.find((r) => r.tokenId !== null && !mine(r));
       if (takenElsewhere) throw conflict(`VIN ${parsed.vin} already belongs to another user's minted vehicle.`);
       const own = existing.find(mine);

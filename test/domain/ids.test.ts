@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import KSUID from 'ksuid';
-import { isKsuid, MAX_KSUID, MAX_UINT256, newKsuid, parseTokenId } from '../../src/domain/ids.ts';
+import { createMonotonicKsuids, isKsuid, MAX_KSUID, MAX_UINT256, newKsuid, parseTokenId } from '../../src/domain/ids.ts';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -95,6 +95,25 @@ describe('parseTokenId', () => {
       fc.property(fc.string({ maxLength: 90 }), (s) => {
         const expected = /^[0-9]{1,78}$/.test(s) && BigInt(s) <= MAX_UINT256 ? BigInt(s) : null;
         assert.equal(parseTokenId(s), expected);
+      }),
+    );
+  });
+});
+
+describe('createMonotonicKsuids', () => {
+  it('property: every id is a KSUID greater than the ones before it, even within one second or when the clock steps back', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1500, max: 1500 }), { minLength: 1, maxLength: 50 }), (steps) => {
+        const next = createMonotonicKsuids();
+        let t = Date.UTC(2026, 10, 26);
+        let previous = '';
+        for (const dt of steps) {
+          t += dt;
+          const id = next(new Date(t));
+          assert.ok(isKsuid(id));
+          assert.ok(id > previous, `${id} after ${previous}`);
+          previous = id;
+        }
       }),
     );
   });

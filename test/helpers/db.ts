@@ -37,6 +37,7 @@ async function pgliteTemplateDir(): Promise<string> {
   // Parallel test files may race to build it; each builds its own and renames it into place.
   const tmp = `${dir}.${process.pid}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(tmp), { recursive: true }); // PGlite creates only the last level
   const db = await openPglite({ dataDir: tmp });
   await db.migrate();
   await db.close();

@@ -14,18 +14,19 @@ export interface ImportedTitle {
 }
 
 /**
- * Imported titles for some codes, for all makes and for `make`. Built once per database, since
- * every error-code submission asks; the lists are array parameters so one statement fits all.
+ * Imported titles for some codes, for all makes and for each of `makes`. Built once per
+ * database, since every error-code submission asks; the lists are array parameters so one
+ * statement serves several submissions at once.
  */
-export function prepareTitlesFor(db: Db): (codes: string[], make: string | null) => Promise<ImportedTitle[]> {
+export function prepareTitlesFor(db: Db): (codes: string[], makes: Array<string | null>) => Promise<ImportedTitle[]> {
   const q = db
     .select({ code: dtcDescriptions.code, make: dtcDescriptions.make, description: dtcDescriptions.description })
     .from(dtcDescriptions)
     .where(and(sql`${dtcDescriptions.code} = any(${sql.placeholder('codes')})`, sql`${dtcDescriptions.make} = any(${sql.placeholder('makes')})`))
     .prepare('dtc_descriptions_titles_for');
-  return async (codes, make) => {
+  return async (codes, makes) => {
     if (codes.length === 0) return [];
-    const rows = await q.execute({ codes, makes: make === null ? [''] : ['', make] });
+    const rows = await q.execute({ codes, makes: [...new Set(['', ...makes.map(makeKey)])] });
     return rows.map((r) => ({ code: r.code, make: r.make === '' ? null : r.make, description: r.description }));
   };
 }

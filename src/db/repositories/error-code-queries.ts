@@ -3,25 +3,30 @@
 // second must still come back in the order they were made.
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
-import { errorCodeQueries } from '../schema.ts';
+import { errorCodeQueries, type StoredErrorCode } from '../schema.ts';
 
 export type ErrorCodeQueryRow = typeof errorCodeQueries.$inferSelect;
-export type StoredErrorCode = ErrorCodeQueryRow['codes'][number];
+export type { StoredErrorCode };
 
 const NEWEST_FIRST = [desc(errorCodeQueries.requestedAt), desc(errorCodeQueries.id)];
 
+export interface NewErrorCodeQuery {
+  id: string;
+  userDeviceId: string;
+  codes: StoredErrorCode[];
+}
+
 /**
- * Stores a query. Built once per database (query building was a large part of a submission's
- * CPU), and nothing is read back: the caller already has everything it answers with.
+ * Stores several queries in one statement (and one commit), each stamped with the clock as its
+ * row is written so queries keep their order. Nothing is read back: the callers already have
+ * everything they answer with. Fails as a whole, like any statement, e.g. when one vehicle was
+ * deleted meanwhile (foreign key violation, 23503).
  */
-export function prepareInsertQuery(db: Db): (row: { id: string; userDeviceId: string; codes: StoredErrorCode[] }) => Promise<void> {
-  const q = db
-    .insert(errorCodeQueries)
-    .values({ id: sql.placeholder('id'), userDeviceId: sql.placeholder('userDeviceId'), codes: sql.placeholder('codes') })
-    .prepare('error_code_queries_insert');
-  return async (row) => {
-    await q.execute(row);
-  };
+export async function insertQueries(db: Db, rows: NewErrorCodeQuery[]): Promise<void> {
+  await db.execute(sql`insert into ${errorCodeQueries} (id, user_device_id, codes, requested_at)
+    select r.id, r.user_device_id, r.codes, clock_timestamp()
+    from jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ id: r.id, user_device_id: r.userDeviceId, codes: r.codes })))}::jsonb)
+      as r(id text, user_device_id text, codes jsonb)`);
 }
 
 export async function queryExists(db: Db | Tx, userDeviceId: string, id: string): Promise<boolean> {

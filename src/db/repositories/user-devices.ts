@@ -37,24 +37,23 @@ export async function findOwned(db: Db | Tx, owner: Owner, id: string): Promise<
   return rows[0];
 }
 
+/** ownedBy for a row already read: the same rule, for callers that fetched by id. */
+export function isOwnedBy(row: Pick<UserDeviceRow, 'userId' | 'ownerAddress'>, owner: Owner): boolean {
+  return row.userId === owner.userId || (owner.address !== null && row.ownerAddress === owner.address);
+}
+
 /**
- * findOwned as a statement built once per database: every vehicle route runs it, and building a
- * select of every column costs more CPU than the round trip. Same rule as ownedBy: without an
- * address, `owner_address = NULL` is never true, so only the user id matches.
+ * Vehicles by id, as a statement built once per database: every vehicle route's access check
+ * reads through it (building a select of every column costs more CPU than the round trip), and
+ * the ids of concurrent checks go in one array parameter.
  */
-export function prepareFindOwned(db: Db): (owner: Owner, id: string) => Promise<UserDeviceRow | undefined> {
+export function prepareFindByIds(db: Db): (ids: string[]) => Promise<UserDeviceRow[]> {
   const q = db
     .select()
     .from(userDevices)
-    .where(
-      and(
-        eq(userDevices.id, sql.placeholder('id')),
-        or(eq(userDevices.userId, sql.placeholder('userId')), eq(userDevices.ownerAddress, sql.placeholder('address'))),
-      ),
-    )
-    .limit(1)
-    .prepare('user_devices_find_owned');
-  return async (owner, id) => (await q.execute({ id, userId: owner.userId, address: owner.address }))[0];
+    .where(sql`${userDevices.id} = any(${sql.placeholder('ids')})`)
+    .prepare('user_devices_find_by_ids');
+  return async (ids) => (ids.length === 0 ? [] : q.execute({ ids }));
 }
 
 export async function listOwned(db: Db, owner: Owner, limit: number, cursor?: string): Promise<UserDeviceRow[]> {
