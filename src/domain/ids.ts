@@ -17,23 +17,34 @@ export function newKsuid(at: Date = new Date()): string {
   return KSUID.randomSync(at).string;
 }
 
-const MAX_PAYLOAD = (1n << 128n) - 1n;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** The base62 string of n + 1, same length (the caller guarantees no overflow). */
+function incrementBase62(s: string): string {
+  let i = s.length - 1;
+  while (i >= 0 && s.charCodeAt(i) === 122 /* z */) i--;
+  return s.slice(0, i) + BASE62[BASE62.indexOf(s[i]!) + 1]! + '0'.repeat(s.length - 1 - i);
+}
 
 /**
  * KSUIDs each greater than every one this generator made before. KSUID timestamps have
  * one-second resolution, so random payloads put ids made within the same second in random order;
- * within a second this counts up instead, for rows whose order is their id's.
+ * within a second this counts up instead, for rows whose order is their id's. Counting up adds
+ * one to the base62 text (a KSUID's text order is its value order): a new payload is drawn below
+ * 2^127, so a second's increments never reach the timestamp bytes.
  */
 export function createMonotonicKsuids(): (at?: Date) => string {
-  let last: { ms: number; payload: bigint } | null = null;
+  let last: { ms: number; id: string } | null = null;
   return (at = new Date()) => {
     const ms = Math.floor(at.getTime() / 1000) * 1000;
-    if (last && ms <= last.ms && last.payload < MAX_PAYLOAD) {
-      last = { ms: last.ms, payload: last.payload + 1n };
+    if (last && ms <= last.ms) {
+      last = { ms: last.ms, id: incrementBase62(last.id) };
     } else {
-      last = { ms: Math.max(ms, last?.ms ?? 0), payload: BigInt(`0x${randomBytes(16).toString('hex')}`) >> 1n };
+      const payload = randomBytes(16);
+      payload[0]! &= 0x7f;
+      last = { ms, id: KSUID.fromParts(ms, payload).string };
     }
-    return KSUID.fromParts(last.ms, Buffer.from(last.payload.toString(16).padStart(32, '0'), 'hex')).string;
+    return last.id;
   };
 }
 

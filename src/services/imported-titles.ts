@@ -4,14 +4,13 @@
 // reaches new submissions within `ttlMs`: it is written by the CLI, another process.
 import type { Db } from '../db/engine.ts';
 import * as dtcRepo from '../db/repositories/dtc.ts';
-import { createLru } from '../definitions/lru.ts';
 import { createBatcher } from '../domain/batcher.ts';
 import { normaliseMake, type DtcOverrides } from '../domain/dtc/index.ts';
 
 export interface ImportedTitlesDeps {
   db: Db;
   ttlMs: number;
-  /** Most (code, make) pairs kept, found or not; the least recently used go first. */
+  /** Most (code, make) pairs kept, found or not; past it everything is dropped and read again. */
   capacity: number;
   now?: () => number;
 }
@@ -27,7 +26,13 @@ export function createImportedTitles(deps: ImportedTitlesDeps): ImportedTitles {
   const now = deps.now ?? Date.now;
   const titlesFor = dtcRepo.prepareTitlesFor(deps.db);
   // An absent title is kept too: most codes have none, and those must not cost a query each time.
-  const cache = createLru<string, { title: string | undefined; expiresAt: number }>(deps.capacity);
+  // A plain map dropped whole when full: a hit is one Map lookup per code, where an LRU's
+  // bookkeeping cost as much as the rest of the lookup.
+  const cache = new Map<string, { title: string | undefined; expiresAt: number }>();
+  const keep = (k: string, title: string | undefined, expiresAt: number) => {
+    if (cache.size >= deps.capacity) cache.clear();
+    cache.set(k, { title, expiresAt });
+  };
 
   const load = createBatcher(
     async (asks: Array<{ bases: string[]; make: string | null }>): Promise<Array<Map<string, string>>> => {
@@ -38,8 +43,8 @@ export function createImportedTitles(deps: ImportedTitlesDeps): ImportedTitles {
       const expiresAt = now() + deps.ttlMs;
       for (const { bases: asked, make } of asks) {
         for (const base of asked) {
-          cache.set(key(base, null), { title: found.get(key(base, null)), expiresAt });
-          if (make !== null) cache.set(key(base, make), { title: found.get(key(base, make)), expiresAt });
+          keep(key(base, null), found.get(key(base, null)), expiresAt);
+          if (make !== null) keep(key(base, make), found.get(key(base, make)), expiresAt);
         }
       }
       return asks.map(() => found);

@@ -118,3 +118,22 @@ describe('createMonotonicKsuids', () => {
     );
   });
 });
+
+describe('createMonotonicKsuids, counting up', () => {
+  it('property: within one second each id is the previous KSUID plus one', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), (n) => {
+        const next = createMonotonicKsuids();
+        const at = new Date(Date.UTC(2026, 10, 26, 12));
+        let previous = KSUID.parse(next(at));
+        for (let i = 0; i < n; i++) {
+          const id = KSUID.parse(next(at));
+          assert.equal(id.date.getTime(), at.getTime());
+          assert.equal(BigInt(`0x${id.payload.toString('hex')}`), BigInt(`0x${previous.payload.toString('hex')}`) + 1n);
+          previous = id;
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});

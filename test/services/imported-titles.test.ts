@@ -51,6 +51,14 @@ describe('imported DTC titles kept in memory', () => {
     assert.equal(fresh('P0100', null), 'Now imported');
   });
 
+  it('still answers every title when more pairs are asked for than it keeps', async () => {
+    const s = createImportedTitles({ db: database.db, ttlMs: TTL, capacity: 2, now: () => t });
+    for (let round = 0; round < 2; round++) {
+      const o = await s.overridesFor(['P1234', 'P1235', 'P0100'], 'Ford');
+      assert.deepEqual([o('P1234', null), o('P1234', 'ford'), o('P1235', null), o('P0100', null)], ['Every make', 'Ford only', undefined, undefined]);
+    }
+  });
+
   it('answers concurrent asks for different makes each with their own titles', async () => {
     const s = titles();
     const [ford, toyota, none] = await Promise.all([
