@@ -32,6 +32,20 @@ export interface PublicMetadataDeps {
   ttlMs?: number;
 }
 
+/**
+ * Called before a lookup reads the database, never for a kept answer; it may throw to refuse the
+ * lookup (the routes charge the caller's rate limit here).
+ */
+export type BeforeLoad = () => void;
+
+const charged = <V>(beforeLoad: BeforeLoad | undefined, load: () => Promise<V>): (() => Promise<V>) =>
+  beforeLoad
+    ? () => {
+        beforeLoad();
+        return load();
+      }
+    : load;
+
 const imageEtag = (png: Buffer, seed: string) => `"img-${seed.slice(2, 18)}-${png.length}"`;
 
 // Property order is the response schema's (name, description, image, attributes), so the text is
@@ -81,50 +95,50 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
   }
 
   return {
-    aftermarketDevice: (tokenId: bigint) =>
-      bodies.get(`ad:${tokenId}`, async () => {
+    aftermarketDevice: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
+      bodies.get(`ad:${tokenId}`, charged(beforeLoad, async () => {
         const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
         return row ? deviceBody(row) : null;
-      }),
+      })),
 
-    aftermarketDeviceByAddress: (address: string) =>
-      bodies.get(`ada:${address.toLowerCase()}`, async () => {
+    aftermarketDeviceByAddress: (address: string, beforeLoad?: BeforeLoad) =>
+      bodies.get(`ada:${address.toLowerCase()}`, charged(beforeLoad, async () => {
         const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
         return row ? deviceBody(row) : null;
-      }),
+      })),
 
-    aftermarketDeviceImage: (tokenId: bigint) =>
-      images.get(`ad:${tokenId}`, async () => {
+    aftermarketDeviceImage: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
+      images.get(`ad:${tokenId}`, charged(beforeLoad, async () => {
         const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
         if (!row) return null;
         const seed = toChecksumAddress(row.address);
         const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
         return { body: png, etag: imageEtag(png, seed) };
-      }),
+      })),
 
-    syntheticDevice: (tokenId: bigint) =>
-      bodies.get(`sd:${tokenId}`, async () => {
+    syntheticDevice: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
+      bodies.get(`sd:${tokenId}`, charged(beforeLoad, async () => {
         const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
         if (!row || row.tokenId === null) return null;
         return json(syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }));
-      }),
+      })),
 
-    vehicle: (tokenId: bigint) =>
-      bodies.get(`v:${tokenId}`, async () => {
+    vehicle: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
+      bodies.get(`v:${tokenId}`, charged(beforeLoad, async () => {
         const row = await vehicleRow(tokenId);
         if (!row) return null;
         const d = row.definition;
         return json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, make: d.make.name, model: d.model, year: d.year, name: row.name }));
-      }),
+      })),
 
-    vehicleImage: (tokenId: bigint) =>
-      images.get(`v:${tokenId}`, async () => {
+    vehicleImage: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
+      images.get(`v:${tokenId}`, charged(beforeLoad, async () => {
         const row = await vehicleRow(tokenId);
         if (!row) return null;
         const d = row.definition;
         const png = generateVehicleImage({ make: d.make.name, model: d.model, year: d.year, seed: `vehicle:${tokenId}` });
         return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
-      }),
+      })),
   };
 }
 

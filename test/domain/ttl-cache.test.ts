@@ -56,12 +56,21 @@ describe('createTtlCache', () => {
     assert.equal(cache.size, 1);
   });
 
+  it('answers a kept value that has arrived as it is, without a promise', async () => {
+    const cache = createTtlCache<string>({ capacity: 10, ttlMs: 60_000 });
+    const first = cache.get('k', async () => 'v');
+    assert.ok(first instanceof Promise, 'a load is a promise');
+    assert.equal(await first, 'v');
+    assert.equal(cache.get('k', async () => 'other'), 'v');
+  });
+
   it('does not keep a failed load', async () => {
     const cache = createTtlCache<string>({ capacity: 10, ttlMs: 60_000 });
     await assert.rejects(
-      cache.get('k', async () => {
-        throw new Error('database down');
-      }),
+      async () =>
+        cache.get('k', async () => {
+          throw new Error('database down');
+        }),
       /database down/,
     );
     assert.equal(await cache.get('k', async () => 'back'), 'back');

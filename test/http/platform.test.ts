@@ -2,6 +2,7 @@
 // operations endpoints (health, readiness, metrics) and the OpenAPI document.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { aftermarketDevices } from '../../src/db/schema.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError, emptyCatalog } from '../helpers/http-assert.ts';
 
@@ -325,6 +326,28 @@ describe('rate limiting of anonymous callers', () => {
       assertError(await t.request('GET', '/v1/openapi.json'), 429, { error: 'RATE_LIMITED' });
       // A user with a valid token is limited as that user, not by the shared IP.
       assert.equal((await t.request('GET', '/v1/user/devices/me', { token: await t.token('dave') })).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts only the public metadata lookups that read the database, not answers kept in memory', async () => {
+    const t = await createTestApp({ catalog: emptyCatalog, env: { RATE_LIMIT_MAX: '3' } });
+    try {
+      await t.database.db.insert(aftermarketDevices).values({ tokenId: 1n, serial: 'SER-1', address: `0x${'1'.repeat(40)}`, manufacturerTokenId: 1n, manufacturerName: 'AutoPi' });
+      const first = await t.request('GET', '/v1/aftermarket/device/1');
+      assert.equal(first.status, 200);
+      assert.equal(first.headers.get('ratelimit-remaining'), '2', 'the first lookup reads the row');
+      for (let i = 0; i < 5; i++) {
+        const kept = await t.request('GET', '/v1/aftermarket/device/1');
+        assert.equal(kept.status, 200);
+        assert.equal(kept.headers.get('ratelimit-remaining'), null, 'a kept answer is not counted');
+      }
+      const unknown = [];
+      for (const id of [7, 8, 9]) unknown.push((await t.request('GET', `/v1/aftermarket/device/${id}`)).status);
+      assert.deepEqual(unknown, [404, 404, 429], 'unknown tokens read the database every time');
+      assertError(await t.request('GET', '/v1/vehicle/7/image'), 429, { error: 'RATE_LIMITED' });
+      assert.equal((await t.request('GET', '/v1/aftermarket/device/1')).status, 200, 'kept answers are still served past the limit');
     } finally {
       await t.close();
     }

@@ -1,5 +1,8 @@
 // Public (no auth) NFT metadata and images, cacheable by browsers and CDNs. Unknown tokens are
 // plain 404s: indexers poll right after a mint, so they are not errors worth logging.
+// Only lookups that read the database count against the caller's rate limit: an answer kept in
+// memory costs less than the limiter's own bookkeeping, and marketplaces refresh whole
+// collections at once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -30,23 +33,39 @@ function tokenId(raw: string): bigint {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Sends a kept answer as it is: JSON text goes out without another pass through the serializer. */
-function send(req: FastifyRequest, reply: FastifyReply, hit: Cached<string | Buffer> | null, what: string) {
+function send(req: FastifyRequest, reply: FastifyReply, hit: Cached<string | Buffer> | null, what: string): void {
   if (!hit) throw notFound(`${what} not found.`);
   reply.header('cache-control', 'public, max-age=60').header('etag', hit.etag).header('access-control-allow-origin', '*');
-  if (ifNoneMatchMatches(req.headers['if-none-match'], hit.etag)) return reply.code(304).send();
-  return reply.type(typeof hit.body === 'string' ? JSON_TYPE : 'image/png').send(hit.body);
+  if (ifNoneMatchMatches(req.headers['if-none-match'], hit.etag)) reply.code(304).send();
+  else reply.type(typeof hit.body === 'string' ? JSON_TYPE : 'image/png').send(hit.body);
+}
+
+type Lookup = Cached<string | Buffer> | null | Promise<Cached<string | Buffer> | null>;
+
+/**
+ * Handlers are not async: an answer kept in memory is sent in the same tick, without the promise
+ * hops of an async handler (most requests to these routes are such hits). Fastify turns a throw
+ * here, or a rejection of the returned promise, into the error response.
+ */
+function answer(req: FastifyRequest, reply: FastifyReply, found: Lookup, what: string): Promise<void> | undefined {
+  if (found instanceof Promise) return found.then((hit) => send(req, reply, hit, what));
+  send(req, reply, found, what);
+  return undefined;
 }
 
 export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicMetadataService }> = async (app, { metadata }) => {
+  const charge = (req: FastifyRequest, reply: FastifyReply) => () => app.chargeRateLimit(req, reply);
+  const config = { rateLimit: false as const };
   app.get(
     '/v1/aftermarket/device/:tokenId',
-    { schema: { tags, summary: 'Aftermarket device NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.aftermarketDevice(tokenId(req.params.tokenId)), 'Aftermarket device'),
+    { config, schema: { tags, summary: 'Aftermarket device NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
+    (req, reply) => answer(req, reply, metadata.aftermarketDevice(tokenId(req.params.tokenId), charge(req, reply)), 'Aftermarket device'),
   );
 
   app.get(
     '/v1/aftermarket/device/by-address/:address',
     {
+      config,
       schema: {
         tags,
         summary: 'Aftermarket device NFT metadata by the device address',
@@ -54,34 +73,34 @@ export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicM
         response: { 200: Metadata, ...errorResponses(400, 404) },
       },
     },
-    async (req, reply) => {
+    (req, reply) => {
       const address = parseAddress(req.params.address);
       if (!address) throw badRequest(`"${req.params.address}" is not an Ethereum address (40 hex digits, 0x optional).`);
-      return send(req, reply, await metadata.aftermarketDeviceByAddress(address), 'Aftermarket device');
+      return answer(req, reply, metadata.aftermarketDeviceByAddress(address, charge(req, reply)), 'Aftermarket device');
     },
   );
 
   app.get(
     '/v1/aftermarket/device/:tokenId/image',
-    { schema: { tags, summary: 'Aftermarket device image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.aftermarketDeviceImage(tokenId(req.params.tokenId)), 'Aftermarket device'),
+    { config, schema: { tags, summary: 'Aftermarket device image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
+    (req, reply) => answer(req, reply, metadata.aftermarketDeviceImage(tokenId(req.params.tokenId), charge(req, reply)), 'Aftermarket device'),
   );
 
   app.get(
     '/v1/synthetic/device/:tokenId',
-    { schema: { tags, summary: 'Synthetic device NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.syntheticDevice(tokenId(req.params.tokenId)), 'Synthetic device'),
+    { config, schema: { tags, summary: 'Synthetic device NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
+    (req, reply) => answer(req, reply, metadata.syntheticDevice(tokenId(req.params.tokenId), charge(req, reply)), 'Synthetic device'),
   );
 
   app.get(
     '/v1/vehicle/:tokenId',
-    { schema: { tags, summary: 'Vehicle NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.vehicle(tokenId(req.params.tokenId)), 'Vehicle'),
+    { config, schema: { tags, summary: 'Vehicle NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
+    (req, reply) => answer(req, reply, metadata.vehicle(tokenId(req.params.tokenId), charge(req, reply)), 'Vehicle'),
   );
 
   app.get(
     '/v1/vehicle/:tokenId/image',
-    { schema: { tags, summary: 'Vehicle image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
-    async (req, reply) => send(req, reply, await metadata.vehicleImage(tokenId(req.params.tokenId)), 'Vehicle'),
+    { config, schema: { tags, summary: 'Vehicle image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
+    (req, reply) => answer(req, reply, metadata.vehicleImage(tokenId(req.params.tokenId), charge(req, reply)), 'Vehicle'),
   );
 };
