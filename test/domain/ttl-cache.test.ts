@@ -43,8 +43,9 @@ describe('createTtlCache', () => {
     let release!: (v: string) => void;
     const load = () => ((calls++, new Promise<string>((r) => (release = r))));
     const waiting = [cache.get('k', load), cache.get('k', load), cache.get('k', load)];
+    assert.ok(waiting.every((w) => w instanceof Promise), 'nothing has arrived yet');
     release('v');
-    assert.deepEqual(await Promise.all(waiting), ['v', 'v', 'v']);
+    assert.deepEqual(await Promise.all(waiting.map(async (w) => w)), ['v', 'v', 'v']);
     assert.equal(calls, 1);
   });
 
