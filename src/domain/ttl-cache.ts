@@ -16,8 +16,10 @@ export interface TtlCache<V> {
    * share one load, so an expiry under load costs one query, not one per waiting request.
    * A null (not found) or a failed load is not kept: the next call asks again. A kept value
    * that has arrived is answered as it is, not in a promise, so a hit costs no microtask hop.
+   * `beforeLoad` runs just before a load, never for a kept value; a throw refuses the lookup
+   * (callers charge a rate limit there) and keeps nothing.
    */
-  get(key: string, load: () => Promise<V | null>): V | Promise<V | null>;
+  get(key: string, load: () => Promise<V | null>, beforeLoad?: () => void): V | Promise<V | null>;
   readonly size: number;
 }
 
@@ -25,10 +27,11 @@ export function createTtlCache<V>(opts: TtlCacheOptions): TtlCache<V> {
   const now = opts.now ?? Date.now;
   const entries = createLru<string, { value: Promise<V | null>; expiresAt: number; arrived?: V }>(opts.capacity);
   return {
-    get(key, load) {
+    get(key, load, beforeLoad) {
       const t = now();
       const hit = entries.get(key);
       if (hit && t < hit.expiresAt) return hit.arrived ?? hit.value;
+      beforeLoad?.();
       const entry: { value: Promise<V | null>; expiresAt: number; arrived?: V } = { value: load(), expiresAt: t + opts.ttlMs };
       entries.set(key, entry);
       const forget = () => {

@@ -38,14 +38,6 @@ export interface PublicMetadataDeps {
  */
 export type BeforeLoad = () => void;
 
-const charged = <V>(beforeLoad: BeforeLoad | undefined, load: () => Promise<V>): (() => Promise<V>) =>
-  beforeLoad
-    ? () => {
-        beforeLoad();
-        return load();
-      }
-    : load;
-
 const imageEtag = (png: Buffer, seed: string) => `"img-${seed.slice(2, 18)}-${png.length}"`;
 
 // Property order is the response schema's (name, description, image, attributes), so the text is
@@ -96,49 +88,73 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
 
   return {
     aftermarketDevice: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      bodies.get(`ad:${tokenId}`, charged(beforeLoad, async () => {
-        const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
-        return row ? deviceBody(row) : null;
-      })),
+      bodies.get(
+        `ad:${tokenId}`,
+        async () => {
+          const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
+          return row ? deviceBody(row) : null;
+        },
+        beforeLoad,
+      ),
 
     aftermarketDeviceByAddress: (address: string, beforeLoad?: BeforeLoad) =>
-      bodies.get(`ada:${address.toLowerCase()}`, charged(beforeLoad, async () => {
-        const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
-        return row ? deviceBody(row) : null;
-      })),
+      bodies.get(
+        `ada:${address.toLowerCase()}`,
+        async () => {
+          const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
+          return row ? deviceBody(row) : null;
+        },
+        beforeLoad,
+      ),
 
     aftermarketDeviceImage: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      images.get(`ad:${tokenId}`, charged(beforeLoad, async () => {
-        const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
-        if (!row) return null;
-        const seed = toChecksumAddress(row.address);
-        const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
-        return { body: png, etag: imageEtag(png, seed) };
-      })),
+      images.get(
+        `ad:${tokenId}`,
+        async () => {
+          const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
+          if (!row) return null;
+          const seed = toChecksumAddress(row.address);
+          const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
+          return { body: png, etag: imageEtag(png, seed) };
+        },
+        beforeLoad,
+      ),
 
     syntheticDevice: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      bodies.get(`sd:${tokenId}`, charged(beforeLoad, async () => {
-        const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
-        if (!row || row.tokenId === null) return null;
-        return json(syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }));
-      })),
+      bodies.get(
+        `sd:${tokenId}`,
+        async () => {
+          const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
+          if (!row || row.tokenId === null) return null;
+          return json(syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }));
+        },
+        beforeLoad,
+      ),
 
     vehicle: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      bodies.get(`v:${tokenId}`, charged(beforeLoad, async () => {
-        const row = await vehicleRow(tokenId);
-        if (!row) return null;
-        const d = row.definition;
-        return json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, make: d.make.name, model: d.model, year: d.year, name: row.name }));
-      })),
+      bodies.get(
+        `v:${tokenId}`,
+        async () => {
+          const row = await vehicleRow(tokenId);
+          if (!row) return null;
+          const d = row.definition;
+          return json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, make: d.make.name, model: d.model, year: d.year, name: row.name }));
+        },
+        beforeLoad,
+      ),
 
     vehicleImage: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      images.get(`v:${tokenId}`, charged(beforeLoad, async () => {
-        const row = await vehicleRow(tokenId);
-        if (!row) return null;
-        const d = row.definition;
-        const png = generateVehicleImage({ make: d.make.name, model: d.model, year: d.year, seed: `vehicle:${tokenId}` });
-        return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
-      })),
+      images.get(
+        `v:${tokenId}`,
+        async () => {
+          const row = await vehicleRow(tokenId);
+          if (!row) return null;
+          const d = row.definition;
+          const png = generateVehicleImage({ make: d.make.name, model: d.model, year: d.year, seed: `vehicle:${tokenId}` });
+          return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
+        },
+        beforeLoad,
+      ),
   };
 }
 

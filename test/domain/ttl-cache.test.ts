@@ -65,6 +65,25 @@ describe('createTtlCache', () => {
     assert.equal(cache.get('k', async () => 'other'), 'v');
   });
 
+  it('runs beforeLoad only before a load, and keeps nothing when it refuses', async () => {
+    const cache = createTtlCache<string>({ capacity: 10, ttlMs: 60_000 });
+    let charged = 0;
+    const charge = () => void charged++;
+    assert.throws(() =>
+      cache.get(
+        'k',
+        async () => 'v',
+        () => {
+          throw new Error('limited');
+        },
+      ),
+    );
+    assert.equal(cache.size, 0);
+    assert.equal(await cache.get('k', async () => 'v', charge), 'v');
+    assert.equal(cache.get('k', async () => 'other', charge), 'v');
+    assert.equal(charged, 1, 'a kept value is not charged');
+  });
+
   it('does not keep a failed load', async () => {
     const cache = createTtlCache<string>({ capacity: 10, ttlMs: 60_000 });
     await assert.rejects(
