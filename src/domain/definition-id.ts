@@ -26,6 +26,9 @@ export interface ParsedDefinitionId {
 export function slugPart(name: string): string {
   return name
     .normalize('NFKD')
+    // Upper then lower case, so a name's case never changes its slug: 'ı' lower-cases to itself
+    // but upper-cases to 'I', and U+0345 upper-cases to a Greek iota.
+    .toUpperCase()
     .toLowerCase()
     .replace(/\p{M}+/gu, '')
     .replace(/ß/g, 'ss')

@@ -47,6 +47,12 @@ describe('slugPart', () => {
     );
   });
 
+  it('gives the same slug in any case to letters whose upper case is another letter', () => {
+    assert.equal(slugPart('Işık'), 'isik');
+    assert.equal(slugPart('IŞIK'), 'isik');
+    assert.equal(slugPart('aͅb'), slugPart('AͅB'));
+  });
+
   it('is idempotent and ignores case', () => {
     fc.assert(
       fc.property(name, (s) => {
