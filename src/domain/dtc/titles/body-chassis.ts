@@ -125,7 +125,7 @@ const c0: Entry[] = [
     'Chassis control module processor fault',
   ]),
   ...perWheel('C0615', 5, (w) => `${w} suspension position sensor`, SENSOR5),
-  ...perWheel('C0635', 5, (w) => `${w} damper (shock absorber) control`, VALVE5),
+  ...perWheel('C0635', 5, (w) => `${w} damper (shock absorber) actuator`, VALVE5),
   ...family('C0690', 'Damper control relay', CONTROL3),
   ['C0693', 'Level control compressor relay circuit fault'],
   ['C0694', 'Level control exhaust valve circuit fault'],
