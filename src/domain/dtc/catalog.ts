@@ -3,7 +3,8 @@ import type { ParsedDtc } from './code.ts';
 import { normaliseMake } from './make.ts';
 import { MANUFACTURER_GROUP, RESERVED, decodeDtc } from './structure.ts';
 import type { DecodedDtc, DtcDefinedBy, DtcSystem } from './structure.ts';
-import { NETWORK_BODY_CHASSIS } from './titles/network-body-chassis.ts';
+import { BODY_CHASSIS } from './titles/body-chassis.ts';
+import { NETWORK } from './titles/network.ts';
 import { POWERTRAIN_P0 } from './titles/powertrain-p0.ts';
 import { POWERTRAIN_P2_P3 } from './titles/powertrain-p2-p3.ts';
 
@@ -40,7 +41,7 @@ export interface DtcDescription {
 /** Builds the bundled table. Call once per process and share the result; it is immutable. */
 export function createDtcCatalog(): DtcCatalog {
   const titles = new Map<string, string>();
-  for (const [code, title] of [...POWERTRAIN_P0, ...POWERTRAIN_P2_P3, ...NETWORK_BODY_CHASSIS]) {
+  for (const [code, title] of [...POWERTRAIN_P0, ...POWERTRAIN_P2_P3, ...NETWORK, ...BODY_CHASSIS]) {
     // Two families claiming one code means a numbering mistake in the table source.
     if (titles.has(code)) throw new Error(`bundled DTC table lists ${code} twice`);
     titles.set(code, title);

@@ -448,6 +448,7 @@ const p08: Entry[] = [
   ['P0816', 'Downshift switch circuit fault'],
   ['P0817', 'Starter disable circuit fault'],
   ['P0818', 'Driveline disconnect switch input circuit fault'],
+  ['P0819', 'Up/down shift switch and transmission range disagree'],
   ['P0820', 'Gear lever X-Y position sensor circuit fault'],
   ['P0821', 'Gear lever X position circuit fault'],
   ['P0822', 'Gear lever Y position circuit fault'],

@@ -216,8 +216,12 @@ const p23: Entry[] = [
 const p24: Entry[] = [
   ...family('P2400', 'EVAP leak detection pump control', OPEN_LOW_HIGH),
   ...family('P2403', 'EVAP leak detection pump sense', ['circuit open or faulty', ...SENSOR5.slice(1)]),
+  ...family('P2408', 'Fuel cap sensor/switch', SENSOR5),
+  ['P2413', 'EGR system performance problem'],
   ['P2414', `${O2(1, 1)}: exhaust sample error`],
   ['P2415', `${O2(2, 1)}: exhaust sample error`],
+  ['P2416', 'Oxygen sensor signals swapped between bank 1 sensor 2 and bank 1 sensor 3'],
+  ['P2417', 'Oxygen sensor signals swapped between bank 2 sensor 2 and bank 2 sensor 3'],
   ...family('P2418', 'EVAP switching valve control', OPEN_LOW_HIGH),
   ['P2421', 'EVAP vent valve stuck open'],
   ['P2422', 'EVAP vent valve stuck closed'],
@@ -236,6 +240,10 @@ const p24: Entry[] = [
   ...[1, 2].flatMap((bank): Entry[] =>
     family(`P${2444 + (bank - 1) * 2}`, `Secondary air injection pump (bank ${bank})`, ['stuck on', 'stuck off']),
   ),
+  ['P2448', 'Secondary air injection air flow too high (bank 1)'],
+  ['P2449', 'Secondary air injection air flow too high (bank 2)'],
+  ['P2450', 'EVAP switching valve performance problem or stuck open'],
+  ['P2451', 'EVAP switching valve stuck closed'],
   ['P244A', 'Diesel particulate filter differential pressure too low (bank 1)'],
   ['P244B', 'Diesel particulate filter differential pressure too high (bank 1)'],
   ...family('P2452', 'Diesel particulate filter pressure sensor A', SENSOR5),
@@ -292,10 +300,34 @@ const p26: Entry[] = [
   ...family('P2614', 'Camshaft position signal output', OPEN_LOW_HIGH),
   ...family('P2617', 'Crankshaft position signal output', OPEN_LOW_HIGH),
   ...family('P2620', 'Throttle position output', OPEN_LOW_HIGH),
+  ...family('P2623', 'Injector control pressure regulator', OPEN_LOW_HIGH),
   ...family('P2626', `${O2(1, 1)} pumping current trim`, OPEN_LOW_HIGH),
   ...family('P2629', `${O2(2, 1)} pumping current trim`, OPEN_LOW_HIGH),
   ...family('P2632', 'Fuel pump B', CONTROL3),
   ['P2635', 'Fuel pump A low flow or performance problem'],
+  ['P2636', 'Fuel transfer pump flow insufficient'],
+  ...family('P2637', 'Torque management feedback signal A', SENSOR4),
+  ...family('P2641', 'Torque management feedback signal B', SENSOR4),
+  // Rocker arm (valve lift switching) actuators: A and B for bank 1, then for bank 2.
+  ...([
+    ['A', 1],
+    ['B', 1],
+    ['A', 2],
+    ['B', 2],
+  ] as const).flatMap(([x, bank], k): Entry[] =>
+    family(offset('P2645', k * 5), `Rocker arm actuator ${x} (bank ${bank})`, [
+      'control circuit open or faulty',
+      'performance problem or stuck off',
+      'stuck on',
+      'control circuit low',
+      'control circuit high',
+    ]),
+  ),
+  ...family('P2665', 'Fuel shut-off valve B control', OPEN_LOW_HIGH),
+  ['P2668', 'Fuel mode indicator lamp control circuit fault'],
+  ...family('P2669', 'Actuator supply voltage B', OPEN_LOW_HIGH),
+  ['P2672', 'Injection pump timing offset'],
+  ['P2673', 'Injection pump calibration error'],
 ];
 
 const p27: Entry[] = [
@@ -336,6 +368,9 @@ const p27: Entry[] = [
   ...family('P2793', 'Gear shift direction', CIRCUIT3),
   ...family('P2800', 'Transmission range sensor B (PRNDL input)', SENSOR5),
   ['P2805', 'Transmission range sensors A and B disagree'],
+  ['P2806', 'Transmission range sensor out of alignment'],
+  ...family('P2807', 'Pressure control solenoid G', SOLENOID5),
+  ...family('P2812', 'Pressure control solenoid H', SOLENOID5),
 ];
 
 // P34xx: cylinder deactivation, eight codes per cylinder between the two bank-level codes.

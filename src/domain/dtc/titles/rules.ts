@@ -35,11 +35,12 @@ export const SOLENOID5 = [
 
 /**
  * The code `n` places after `code`. Blocks written with decimal digits (P0261, P0264, ...) count
- * in decimal, as J2012 does for them; blocks containing hex letters (P010A, P010B) count in hex.
+ * in decimal, as J2012 does for them; blocks containing hex letters (P010A, P010B) count in hex,
+ * and so does any block when `hex` says so (B0028, B0029, B002A, ...).
  */
-export function offset(code: string, n: number): string {
+export function offset(code: string, n: number, hex = false): string {
   const tail = code.slice(2);
-  const decimal = /^[0-9]{3}$/.test(tail);
+  const decimal = !hex && /^[0-9]{3}$/.test(tail);
   const value = parseInt(tail, decimal ? 10 : 16) + n;
   const next = (decimal ? value.toString(10) : value.toString(16).toUpperCase()).padStart(3, '0');
   if (value < 0 || next.length > 3) throw new RangeError(`${code} + ${n} leaves the code range`);
@@ -51,9 +52,9 @@ export function family(start: string, subject: string, faults: readonly string[]
   return faults.map((fault, i) => [offset(start, i), `${subject}: ${fault}`]);
 }
 
-/** Consecutive codes with the titles given. */
-export function run(start: string, titles: readonly string[]): Entry[] {
-  return titles.map((title, i) => [offset(start, i), title]);
+/** Consecutive codes with the titles given, counted in hex when `hex` says so. */
+export function run(start: string, titles: readonly string[], hex = false): Entry[] {
+  return titles.map((title, i) => [offset(start, i, hex), title]);
 }
 
 /** `count` codes spaced `step` apart, titled by `title(i)` for i = 1..count. */

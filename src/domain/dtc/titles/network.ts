@@ -1,4 +1,4 @@
-// Titles for SAE-defined U0, B0 and C0 codes, in this project's own words.
+// Titles for SAE-defined U0 codes, in this project's own words.
 import { family, letter, numbered, offset, run } from './rules.ts';
 import type { Entry } from './rules.ts';
 
@@ -27,28 +27,33 @@ const u00: Entry[] = [
 
 // U01xx-U02xx: lost communication with a module, numbered by module.
 const ECM = 'engine/powertrain control module (ECM/PCM)';
+// The first thirteen modules of both numberings (U0100-U0112; U0301-U0313 and U0401-U0413).
+const POWERTRAIN_MODULES = [
+  `${ECM} A`,
+  'transmission control module (TCM)',
+  'transfer case control module',
+  'gear shift control module',
+  'cruise control module',
+  'fuel injector control module',
+  'glow plug control module',
+  'throttle actuator control module',
+  'alternative fuel control module',
+  'fuel pump control module',
+  'drive motor control module A',
+  'battery energy control module A',
+  'battery energy control module B',
+];
 const lostCommunication: readonly (readonly [start: string, modules: readonly string[]])[] = [
   [
     'U0100',
     [
-      `${ECM} A`,
-      'transmission control module (TCM)',
-      'transfer case control module',
-      'gear shift control module',
-      'cruise control module',
-      'fuel injector control module',
-      'glow plug control module',
-      'throttle actuator control module',
-      'alternative fuel control module',
-      'fuel pump control module',
-      'drive motor control module A',
-      'battery energy control module A',
-      'battery energy control module B',
+      ...POWERTRAIN_MODULES,
       'emissions-critical control information',
       'four-wheel-drive clutch control module',
       `${ECM} B`,
     ],
   ],
+  ['U0117', ['power take-off control module', 'fuel additive control module', 'fuel-fired heater control module', 'starter/generator control module']],
   [
     'U0121',
     [
@@ -71,8 +76,7 @@ const lostCommunication: readonly (readonly [start: string, modules: readonly st
     [
       'body control module (BCM)',
       ...['A', 'B', 'C', 'D', 'E'].map((x) => `body control module ${x}`),
-      'gateway A',
-      'gateway B',
+      ...['A', 'B', 'C', 'D', 'E'].map((x) => `gateway ${x}`),
     ],
   ],
   [
@@ -99,6 +103,7 @@ const lostCommunication: readonly (readonly [start: string, modules: readonly st
       'sunroof control module',
     ],
   ],
+  ['U0170', ['A', 'B', 'C', 'D', 'E', 'F', 'G'].map((x) => `restraints system sensor ${x}`)],
   [
     'U0180',
     [
@@ -140,19 +145,7 @@ const lostCommunication: readonly (readonly [start: string, modules: readonly st
 
 // U03xx (software incompatible) and U04xx (invalid data) share one module numbering.
 const U03_U04_MODULES = [
-  `${ECM} A`,
-  'transmission control module (TCM)',
-  'transfer case control module',
-  'gear shift control module',
-  'cruise control module',
-  'fuel injector control module',
-  'glow plug control module',
-  'throttle actuator control module',
-  'alternative fuel control module',
-  'fuel pump control module',
-  'drive motor control module A',
-  'battery energy control module A',
-  'battery energy control module B',
+  ...POWERTRAIN_MODULES,
   'four-wheel-drive clutch control module',
   'anti-lock brake system (ABS) control module',
   'vehicle dynamics control module',
@@ -178,19 +171,8 @@ const u0: Entry[] = [
   ...lostCommunication.flatMap(([start, modules]) => run(start, modules.map((m) => `Lost communication with the ${m}`))),
   ['U0300', 'Control module software incompatible (internal)'],
   ...run('U0301', U03_U04_MODULES.map((m) => `Software incompatible with the ${m}`)),
+  ['U0400', 'Invalid data received (module not identified)'],
   ...run('U0401', U03_U04_MODULES.map((m) => `Invalid data received from the ${m}`)),
 ];
 
-const b0: Entry[] = [
-  ...numbered('B0001', 3, 1, (n) => `Driver frontal airbag stage ${n} deployment control fault`),
-  ...numbered('B0010', 3, 1, (n) => `Passenger frontal airbag stage ${n} deployment control fault`),
-];
-
-const c0: Entry[] = [
-  ['C0035', 'Left front wheel speed sensor circuit fault'],
-  ['C0040', 'Right front wheel speed sensor circuit fault'],
-  ['C0045', 'Left rear wheel speed sensor circuit fault'],
-  ['C0050', 'Right rear wheel speed sensor circuit fault'],
-];
-
-export const NETWORK_BODY_CHASSIS: readonly Entry[] = [...u0, ...b0, ...c0];
+export const NETWORK: readonly Entry[] = u0;
