@@ -100,7 +100,7 @@ describe('chain startup checks', () => {
   it('refuse a relayer key that is not the registry\'s relayer at all', async () => {
     const problems = await chainProblems(ctx({ relayer: fx.accounts.stranger }));
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!, /lacks the registry role\(s\) CLAIM_AD_ROLE, PAIR_AD_ROLE, UNPAIR_AD_ROLE, MINT_VEHICLE_ROLE, BURN_VEHICLE_ROLE, MINT_SD_ROLE, BURN_SD_ROLE, MINT_MANUFACTURER_ROLE; .*RELAYER_PRIVATE_KEY is the wrong key/);
+    assert.match(problems[0]!, /lacks the registry role\(s\) CLAIM_AD_ROLE, PAIR_AD_ROLE, UNPAIR_AD_ROLE, MINT_VEHICLE_ROLE, BURN_VEHICLE_ROLE, MINT_SD_ROLE, BURN_SD_ROLE, MINT_MANUFACTURER_ROLE, SET_PRIVILEGES_ROLE; .*RELAYER_PRIVATE_KEY is the wrong key/);
   });
 
   it('refuse a relayer without gas money, and one below a configured minimum', async () => {
