@@ -31,6 +31,8 @@ contract DimoRegistry is AccessControl, EIP712, IERC721Errors {
     bytes32 internal constant MINT_MANUFACTURER_ROLE = keccak256("MINT_MANUFACTURER_ROLE");
     bytes32 internal constant MINT_INTEGRATION_ROLE = keccak256("MINT_INTEGRATION_ROLE");
     bytes32 internal constant DEV_AD_UNCLAIM_ROLE = keccak256("DEV_AD_UNCLAIM_ROLE");
+    // Ours: DIMO has no relayed form of setPrivilege.
+    bytes32 internal constant SET_PRIVILEGES_ROLE = keccak256("SET_PRIVILEGES_ROLE");
 
     /// @dev Privilege on a manufacturer token that lets a non-owner mint its devices (DIMO's minter).
     uint256 internal constant MANUFACTURER_MINTER_PRIVILEGE = 1;
@@ -50,6 +52,8 @@ contract DimoRegistry is AccessControl, EIP712, IERC721Errors {
         keccak256("MintSyntheticDeviceSign(uint256 integrationNode,uint256 vehicleNode)");
     bytes32 internal constant BURN_SD_TYPEHASH =
         keccak256("BurnSyntheticDeviceSign(uint256 vehicleNode,uint256 syntheticDeviceNode)");
+    bytes32 internal constant SET_PRIVILEGES_TYPEHASH =
+        keccak256("SetPrivilegesSign(uint256 tokenId,uint256[] privIds,address user,uint256 expires,uint256 nonce)");
 
     // ----- Errors (DIMO's names and parameter types) -----
     error ZeroAddress();
@@ -74,6 +78,7 @@ contract DimoRegistry is AccessControl, EIP712, IERC721Errors {
     error NameAlreadyRegistered(string name);
     error EmptyName();
     error NodeContractsAlreadySet();
+    error InvalidPrivilegeNonce(uint256 tokenId, address user, uint256 expected);
 
     // ----- Events (DIMO's signatures) -----
     event AttributeWhitelisted(address indexed idProxy, string attribute);
@@ -452,6 +457,36 @@ contract DimoRegistry is AccessControl, EIP712, IERC721Errors {
         delete _parentNode[address(sds)][syntheticDeviceNode];
         sds.burn(syntheticDeviceNode);
         emit SyntheticDeviceNodeBurned(syntheticDeviceNode, vehicleNode, owner);
+    }
+
+    // ***** Privileges *****
+
+    /// @notice Grants `user` the privileges `privIds` on a vehicle until `expires` (0 or a time in
+    /// the past revokes them), as the vehicle's owner signed in SetPrivilegesSign. The vehicle NFT
+    /// emits one PrivilegeSet per id, exactly as for the owner's own setPrivilege call.
+    /// @dev `nonce` must be the vehicle NFT's current privilegeNonce(tokenId, user); the NFT moves
+    /// it on every change, so each signature works once and never after a later change.
+    function setPrivilegesSign(
+        uint256 tokenId,
+        uint256[] calldata privIds,
+        address user,
+        uint256 expires,
+        uint256 nonce,
+        bytes calldata signature
+    ) external onlyRole(SET_PRIVILEGES_ROLE) {
+        INodeNft vehicles = vehicleIdProxyAddress;
+        if (!vehicles.exists(tokenId)) revert InvalidNode(address(vehicles), tokenId);
+        uint256 expected = vehicles.privilegeNonce(tokenId, user);
+        if (nonce != expected) revert InvalidPrivilegeNonce(tokenId, user, expected);
+
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(
+                abi.encode(SET_PRIVILEGES_TYPEHASH, tokenId, keccak256(abi.encodePacked(privIds)), user, expires, nonce)
+            )
+        );
+        if (!_isValid(vehicles.ownerOf(tokenId), digest, signature)) revert InvalidOwnerSignature();
+
+        vehicles.setPrivilegesByRegistry(tokenId, privIds, user, expires);
     }
 
     // ***** Views *****

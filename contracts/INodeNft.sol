@@ -13,5 +13,9 @@ interface INodeNft {
 
     function safeTransferFrom(address from, address to, uint256 tokenId) external;
 
+    function privilegeNonce(uint256 tokenId, address user) external view returns (uint256);
+
+    function setPrivilegesByRegistry(uint256 tokenId, uint256[] calldata privIds, address user, uint256 expires) external;
+
     function hasPrivilege(uint256 tokenId, uint256 privId, address user) external view returns (bool);
 }

@@ -30,6 +30,12 @@ contract NodeNft is ERC721 {
     mapping(uint256 tokenId => mapping(uint256 version => mapping(uint256 privId => mapping(address user => uint256 expires))))
         private _privilegeExpiry;
 
+    /// @notice The nonce the owner's next signed privilege change for `user` on `tokenId` must carry
+    /// (SetPrivilegesSign, checked by the registry). It moves on every change of that user's
+    /// privileges, signed or direct, so a signed grant is usable once and never after a later
+    /// revocation or change. Per user, so that shares with different users do not wait on each other.
+    mapping(uint256 tokenId => mapping(address user => uint256 nonce)) public privilegeNonce;
+
     modifier onlyRegistry() {
         if (msg.sender != registry) revert OnlyRegistry(msg.sender);
         _;
@@ -66,9 +72,24 @@ contract NodeNft is ERC721 {
         if (!ERC721._isAuthorized(owner, msg.sender, tokenId)) {
             revert ERC721InsufficientApproval(msg.sender, tokenId);
         }
+        _bumpPrivilegeNonce(tokenId, user);
+        _setPrivilege(tokenId, tokenIdToVersion[tokenId], privId, user, expires);
+    }
+
+    /// @notice Grants (or revokes) several privileges at once for the registry, which has checked
+    /// the owner's SetPrivilegesSign signature and its nonce.
+    function setPrivilegesByRegistry(
+        uint256 tokenId,
+        uint256[] calldata privIds,
+        address user,
+        uint256 expires
+    ) external onlyRegistry {
+        _requireOwned(tokenId);
+        _bumpPrivilegeNonce(tokenId, user);
         uint256 version = tokenIdToVersion[tokenId];
-        _privilegeExpiry[tokenId][version][privId][user] = expires;
-        emit PrivilegeSet(tokenId, version, privId, user, expires);
+        for (uint256 i = 0; i < privIds.length; i++) {
+            _setPrivilege(tokenId, version, privIds[i], user, expires);
+        }
     }
 
     /// @notice The owner holds every privilege; anyone else until the expiry of the current grant.
@@ -82,6 +103,17 @@ contract NodeNft is ERC721 {
     /// @notice Expiry of the current grant (0 if none); the owner is not special-cased here.
     function privilegeExpiresAt(uint256 tokenId, uint256 privId, address user) external view returns (uint256) {
         return _privilegeExpiry[tokenId][tokenIdToVersion[tokenId]][privId][user];
+    }
+
+    function _setPrivilege(uint256 tokenId, uint256 version, uint256 privId, address user, uint256 expires) private {
+        _privilegeExpiry[tokenId][version][privId][user] = expires;
+        emit PrivilegeSet(tokenId, version, privId, user, expires);
+    }
+
+    function _bumpPrivilegeNonce(uint256 tokenId, address user) private {
+        unchecked {
+            ++privilegeNonce[tokenId][user];
+        }
     }
 
     /// @dev The registry moves tokens on users' signed behalf (claim), so it needs no approval.

@@ -42,6 +42,7 @@ export const RELAYER_ROLE_NAMES = [
   'MINT_SD_ROLE',
   'BURN_SD_ROLE',
   'MINT_MANUFACTURER_ROLE',
+  'SET_PRIVILEGES_ROLE',
 ] as const;
 
 /** Extra role for the development-only unclaim route. */

@@ -2,7 +2,7 @@
 // can actually relay (CHAIN.md §2). Every problem found is reported at once, each in words that
 // say what to fix, and the service refuses to start — a misconfigured chain otherwise shows up
 // much later as failed transactions or an indexer reading the wrong contract.
-import { formatEther, type Address } from 'viem';
+import { formatEther, toFunctionSelector, type Address, type Hex } from 'viem';
 import { dimoRegistryAbi } from './abi/index.ts';
 import { RELAYER_ROLE_NAMES, roleId, type RoleName } from './deploy.ts';
 import type { ChainContext } from './context.ts';
@@ -43,6 +43,13 @@ const WIRING = {
   syntheticDeviceId: 'syntheticDeviceIdProxyAddress',
 } as const;
 
+const SET_PRIVILEGES_SIGN = toFunctionSelector('setPrivilegesSign(uint256,uint256[],address,uint256,uint256,bytes)');
+
+/** Whether runtime code dispatches on a selector: solc compares the call's selector with a PUSH4 of it. */
+function dispatches(code: Hex, selector: Hex): boolean {
+  return code.toLowerCase().includes(`63${selector.slice(2).toLowerCase()}`);
+}
+
 /** Every problem with the chain setup; empty when the service may start. */
 export async function chainProblems(ctx: Ctx, opts: StartupCheckOptions = {}): Promise<string[]> {
   const client = ctx.publicClient;
@@ -60,10 +67,12 @@ export async function chainProblems(ctx: Ctx, opts: StartupCheckOptions = {}): P
   const problems: string[] = [];
   const d = ctx.deployment;
   const codeless: string[] = [];
+  let registryCode: Hex | undefined;
   for (const [field, envName] of Object.entries(ADDRESS_VARS) as [keyof typeof ADDRESS_VARS, string][]) {
     const address = d[field];
     try {
       const code = await client.getCode({ address });
+      if (field === 'registry') registryCode = code;
       if (!code || code === '0x') {
         codeless.push(field);
         problems.push(`no contract at ${envName}=${address} on chain ${ctx.chainId}; check the address and the network`);
@@ -104,6 +113,10 @@ export async function chainProblems(ctx: Ctx, opts: StartupCheckOptions = {}): P
   }
   if (missing.length) {
     problems.push(`the relayer ${ctx.relayerAddress} lacks the registry role(s) ${missing.join(', ')}; an admin must grantRole them (role id = keccak256 of the name), or RELAYER_PRIVATE_KEY is the wrong key`);
+  }
+  if (missing.includes('SET_PRIVILEGES_ROLE') && registryCode && !dispatches(registryCode, SET_PRIVILEGES_SIGN)) {
+    // Granting the role would not help: the contract predates signed sharing.
+    problems.push(`the registry at ${d.registry} has no setPrivilegesSign (it was deployed before signed privilege grants); deploy the current contracts, or for the embedded chain delete DATA_DIR to start over`);
   }
 
   try {

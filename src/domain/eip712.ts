@@ -48,6 +48,14 @@ export const REGISTRY_TYPES = {
     { name: 'vehicleNode', type: 'uint256' },
   ],
   BurnVehicleSign: [{ name: 'vehicleNode', type: 'uint256' }],
+  // Ours (DIMO has no relayed setPrivilege). `nonce` is the vehicle NFT's privilegeNonce(tokenId, user).
+  SetPrivilegesSign: [
+    { name: 'tokenId', type: 'uint256' },
+    { name: 'privIds', type: 'uint256[]' },
+    { name: 'user', type: 'address' },
+    { name: 'expires', type: 'uint256' },
+    { name: 'nonce', type: 'uint256' },
+  ],
 } as const;
 
 export type RegistryPrimaryType = keyof typeof REGISTRY_TYPES;
@@ -73,7 +81,9 @@ type ViemValue<T extends SolType> = T extends 'uint256'
     ? Address
     : T extends 'string'
       ? string
-      : readonly string[];
+      : T extends 'uint256[]'
+        ? readonly bigint[]
+        : readonly string[];
 
 /** Message as it appears in the JSON payload (uint256 → decimal string). */
 export type JsonMessage<P extends RegistryPrimaryType> = {
@@ -170,6 +180,7 @@ export function buildPayload<P extends RegistryPrimaryType>(
   for (const { name, type } of fieldsOf(primaryType)) {
     const v = values[name];
     if (type === 'uint256') json[name] = checkedUint(v as bigint, name).toString(10);
+    else if (type === 'uint256[]') json[name] = (v as readonly bigint[]).map((n, i) => checkedUint(n, `${name}[${i}]`).toString(10));
     else if (type === 'address') json[name] = toChecksumAddress(v as string);
     else if (type === 'string[]') json[name] = [...(v as readonly string[])];
     else json[name] = v;
@@ -245,6 +256,29 @@ export function burnVehiclePayload(
   return buildPayload(domain, 'BurnVehicleSign', message);
 }
 
+export interface SetPrivilegesInput {
+  /** The vehicle's token id. */
+  tokenId: bigint;
+  privIds: readonly bigint[];
+  /** The grantee. */
+  user: string;
+  /** Unix seconds; 0 (or any time in the past) revokes. */
+  expires: bigint;
+  /** The vehicle NFT's current privilegeNonce(tokenId, user). */
+  nonce: bigint;
+}
+
+/** Grant (or, with `expires` 0, revoke) privileges on a vehicle: the owner signs, the relayer sends setPrivilegesSign. */
+export function setPrivilegesPayload(domain: RegistryDomainInput, input: SetPrivilegesInput): TypedDataPayload<'SetPrivilegesSign'> {
+  return buildPayload(domain, 'SetPrivilegesSign', {
+    tokenId: input.tokenId,
+    privIds: [...input.privIds],
+    user: toChecksumAddress(input.user),
+    expires: input.expires,
+    nonce: input.nonce,
+  });
+}
+
 /**
  * The `(string attribute, string info)[]` argument of the mint call, paired in the order the
  * owner signed them (the contract re-hashes the arrays in that order).
@@ -267,6 +301,7 @@ export function toViemTypedData<P extends RegistryPrimaryType>(payload: TypedDat
   for (const { name, type } of fieldsOf(primaryType)) {
     const v = values[name];
     if (type === 'uint256') message[name] = BigInt(v as string);
+    else if (type === 'uint256[]') message[name] = (v as readonly string[]).map((n) => BigInt(n));
     else if (type === 'string[]') message[name] = [...(v as readonly string[])];
     else message[name] = v;
   }
@@ -349,6 +384,11 @@ function readMessage(primaryType: RegistryPrimaryType, raw: unknown): Record<str
     } else if (type === 'string') {
       if (typeof v !== 'string') return null;
       out[name] = v;
+    } else if (type === 'uint256[]') {
+      if (!Array.isArray(v)) return null;
+      const items = v.map(readUint);
+      if (items.some((n) => n === null)) return null;
+      out[name] = items;
     } else {
       if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) return null;
       out[name] = v;

@@ -50,6 +50,9 @@ export const REVERT_SENTENCES: Readonly<Record<string, Sentence>> = {
   },
   InvalidOwnerSignature: () => 'Invalid owner signature.',
   InvalidParentNode: (a) => `Manufacturer or integration ${arg(a, 0)} does not exist.`,
+  // The nonce moved: the signature was already used, or the owner changed this user's privileges since.
+  InvalidPrivilegeNonce: (a) =>
+    `This privilege signature for ${arg(a, 1)} on vehicle ${arg(a, 0)} is used up or outdated; sign again with nonce ${arg(a, 2)}.`,
   InvalidSdSignature: () => 'Invalid synthetic device signature.',
   InvalidSigner: () => 'The signer is neither the vehicle owner nor the aftermarket device owner.',
   NameAlreadyRegistered: (a) => `The name ${arg(a, 0)} is already registered.`,

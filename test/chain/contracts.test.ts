@@ -96,6 +96,7 @@ describe('registry ABI compatibility with DIMO', () => {
       'VehiclePaired',
       'VehicleNotPaired',
       'OwnersDoNotMatch',
+      'InvalidPrivilegeNonce',
       'InvalidNode',
       'InvalidParentNode',
       'AttributeNotWhitelisted',
@@ -133,6 +134,10 @@ describe('EIP-712 constants and vectors', () => {
       '0xf433c1ea85bd6278e9edc46402d4e11636481292d51fdcabf9b5e97d76e85e81',
     );
     assert.equal(typehash('BurnVehicleSign(uint256 vehicleNode)'), '0xb8ff1c3a10797a4f2fbbe3a6f1a978106a3c6a48dfefbbd0669f45c1eb9fa1f0');
+    assert.equal(
+      typehash('SetPrivilegesSign(uint256 tokenId,uint256[] privIds,address user,uint256 expires,uint256 nonce)'),
+      '0x3f09ed3b08e1482896532e9435505fa3ae5c2185a47744028b8bb5628d73981d',
+    );
   });
 
   it('the types the tests sign with reproduce the Polygon digest vectors', () => {
@@ -224,6 +229,7 @@ describe('registry access and naming', () => {
         'MINT_SD_ROLE',
       ],
       ['burnSyntheticDeviceSign', [1n, 1n, sig], 'BURN_SD_ROLE'],
+      ['setPrivilegesSign', [1n, [1n], someone.address, 1n, 0n, sig], 'SET_PRIVILEGES_ROLE'],
     ];
     for (const [fn, args, role] of calls) {
       await assertReverts(c.simulate(someone, fn, args), 'AccessControlUnauthorizedAccount', [someone.address, roleId(role)]);

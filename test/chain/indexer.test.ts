@@ -301,6 +301,41 @@ describe('indexer', () => {
     assert.equal(rows[0]?.expiry.getTime(), 1000, 'revocation is an expiry in the past');
   });
 
+  it('records privileges the relayer granted and revoked with the owner’s SetPrivilegesSign signature', async () => {
+    const { tokenId } = await mintVehicle(c.accounts.alice);
+    const ix = indexer();
+    const bob = c.accounts.bob.address;
+    const expires = BigInt(Math.floor(Date.now() / 1000) + 86_400);
+    const relaySigned = async (privIds: bigint[], until: bigint) => {
+      const nonce = await c.publicClient.readContract({ address: c.deployment.vehicleId, abi: nodeNftAbi, functionName: 'privilegeNonce', args: [tokenId, bob] });
+      const grant = { tokenId, privIds, user: bob, expires: until, nonce };
+      const signature = await c.sign(c.accounts.alice, 'SetPrivilegesSign', grant);
+      await c.send(c.accounts.relayer, 'setPrivilegesSign', [tokenId, privIds, bob, until, nonce, signature]);
+    };
+
+    await relaySigned([1n, 3n], expires);
+    await sync(ix);
+    const granted = new Date(Number(expires) * 1000).toISOString();
+    assert.deepEqual(
+      (await privilegeRows()).map((p) => [p.tokenId, p.privilege, p.userAddress, p.expiry.toISOString()]),
+      [
+        [tokenId, 1, lower(bob), granted],
+        [tokenId, 3, lower(bob), granted],
+      ],
+    );
+
+    await relaySigned([1n, 3n], 0n);
+    await sync(ix);
+    assert.deepEqual(
+      (await privilegeRows()).map((p) => [p.privilege, p.expiry.getTime()]),
+      [
+        [1, 0],
+        [3, 0],
+      ],
+      'a signed revocation is an expiry at the epoch',
+    );
+  });
+
   it('a transfer made directly on chain moves the vehicle to the new owner and clears its privileges', async () => {
     const id = await registeredVehicle('user-1');
     const { tokenId, hash } = await mintVehicle(c.accounts.alice);

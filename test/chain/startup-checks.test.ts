@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import type { Account } from 'viem';
+import { toFunctionSelector, type Account, type Hex } from 'viem';
 import { startChain, type ChainFixture } from './helpers.ts';
 import { createChainContext } from '../../src/chain/context.ts';
 import { roleId, type RegistryDeployment } from '../../src/chain/deploy.ts';
@@ -97,10 +97,34 @@ describe('chain startup checks', () => {
     });
   });
 
+  it('say so when the registry predates signed privilege grants, instead of only asking for the role', async () => {
+    await withSnapshot(async () => {
+      const registry = fx.deployment.registry;
+      await fx.send(fx.accounts.deployer, 'revokeRole', [roleId('SET_PRIVILEGES_ROLE'), fx.accounts.relayer.address]);
+      let problems = await chainProblems(ctx());
+      assert.equal(problems.length, 1, 'a current registry only lacks the grant');
+      assert.match(problems[0]!, /lacks the registry role\(s\) SET_PRIVILEGES_ROLE;/);
+
+      // The same contract without setPrivilegesSign, as an older deployment: its selector leaves the
+      // dispatcher (PUSH4 selector EQ; a second PUSH4 of it, followed by GT, is a binary-search pivot).
+      const selector = toFunctionSelector('setPrivilegesSign(uint256,uint256[],address,uint256,uint256,bytes)').slice(2);
+      const code = (await fx.publicClient.getCode({ address: registry }))!.toLowerCase();
+      const withoutIt = code.replaceAll(`63${selector}14`, '63ffffffff14').replaceAll(`63${selector}11`, `63${(parseInt(selector, 16) - 1).toString(16).padStart(8, '0')}11`);
+      assert.notEqual(withoutIt, code);
+      await fx.testClient.setCode({ address: registry, bytecode: withoutIt as Hex });
+      problems = await chainProblems(ctx());
+      assert.equal(problems.length, 2);
+      assert.equal(
+        problems[1],
+        `the registry at ${registry} has no setPrivilegesSign (it was deployed before signed privilege grants); deploy the current contracts, or for the embedded chain delete DATA_DIR to start over`,
+      );
+    });
+  });
+
   it('refuse a relayer key that is not the registry\'s relayer at all', async () => {
     const problems = await chainProblems(ctx({ relayer: fx.accounts.stranger }));
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!, /lacks the registry role\(s\) CLAIM_AD_ROLE, PAIR_AD_ROLE, UNPAIR_AD_ROLE, MINT_VEHICLE_ROLE, BURN_VEHICLE_ROLE, MINT_SD_ROLE, BURN_SD_ROLE, MINT_MANUFACTURER_ROLE; .*RELAYER_PRIVATE_KEY is the wrong key/);
+    assert.match(problems[0]!, /lacks the registry role\(s\) CLAIM_AD_ROLE, PAIR_AD_ROLE, UNPAIR_AD_ROLE, MINT_VEHICLE_ROLE, BURN_VEHICLE_ROLE, MINT_SD_ROLE, BURN_SD_ROLE, MINT_MANUFACTURER_ROLE, SET_PRIVILEGES_ROLE; .*RELAYER_PRIVATE_KEY is the wrong key/);
   });
 
   it('refuse a relayer without gas money, and one below a configured minimum', async () => {

@@ -1,7 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { getAddress, hashTypedData, recoverTypedDataAddress } from 'viem';
+import {
+  concat,
+  encodeAbiParameters,
+  getAddress,
+  hashTypedData,
+  keccak256,
+  numberToHex,
+  parseAbiParameters,
+  recoverTypedDataAddress,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   attrInfoPairs,
@@ -12,6 +21,7 @@ import {
   mintVehiclePayload,
   pairAftermarketDevicePayload,
   parsePayload,
+  setPrivilegesPayload,
   toViemTypedData,
   typeHash,
   typeString,
@@ -37,6 +47,7 @@ function allPayloads(d: typeof polygon, a: bigint, b: bigint, owner: string): Ty
     mintVehiclePayload(d, { manufacturerNode: a, owner, deviceDefinitionId: 'ford_bronco_2021', make: 'Ford', model: 'Bronco', year: 2021 }),
     mintSyntheticDevicePayload(d, { integrationNode: a, vehicleNode: b }),
     burnVehiclePayload(d, { vehicleNode: b }),
+    setPrivilegesPayload(d, { tokenId: a, privIds: [1n, b], user: owner, expires: b, nonce: a }),
   ];
 }
 
@@ -51,6 +62,14 @@ describe('EIP-712 typehashes', () => {
     assert.equal(typeHash('MintVehicleWithDeviceDefinitionSign'), '0x952a5d30ceb3418e12449faaef4f43b3c8bccb0c129c074cb239455510c8beab');
     assert.equal(typeHash('MintSyntheticDeviceSign'), '0xf433c1ea85bd6278e9edc46402d4e11636481292d51fdcabf9b5e97d76e85e81');
     assert.equal(typeHash('BurnVehicleSign'), '0xb8ff1c3a10797a4f2fbbe3a6f1a978106a3c6a48dfefbbd0669f45c1eb9fa1f0');
+  });
+
+  it('match the registry contract for the signed privilege grant', () => {
+    assert.equal(typeHash('SetPrivilegesSign'), '0x3f09ed3b08e1482896532e9435505fa3ae5c2185a47744028b8bb5628d73981d');
+    assert.equal(
+      typeString('SetPrivilegesSign'),
+      'SetPrivilegesSign(uint256 tokenId,uint256[] privIds,address user,uint256 expires,uint256 nonce)',
+    );
   });
 
   it('spells unpair with a capital P in the type string', () => {
@@ -76,6 +95,40 @@ describe('EIP-712 digests', () => {
       manufacturerNode: 42n, owner: ones, deviceDefinitionId: 'ford_bronco_2021', make: 'Ford', model: 'Bronco', year: 2021,
     });
     assert.equal(hashPayload(mint), '0x6a12231f5f8faab50e62e3d03637cc9714b2f6c831c5ee316f08c0b8e71c7277');
+  });
+
+  it('hash the privilege list as the contract does (keccak of the 32-byte ids), checked by hand on Polygon', () => {
+    const p = setPrivilegesPayload(polygon, { tokenId: 2n, privIds: [1n, 3n], user: ones, expires: 1_700_000_000n, nonce: 0n });
+    const word = (n: bigint) => numberToHex(n, { size: 32 });
+    const structHash = keccak256(
+      encodeAbiParameters(parseAbiParameters('bytes32, uint256, bytes32, address, uint256, uint256'), [
+        typeHash('SetPrivilegesSign'),
+        2n,
+        keccak256(concat([word(1n), word(3n)])),
+        ones,
+        1_700_000_000n,
+        0n,
+      ]),
+    );
+    const polygonSeparator = '0xcb89132abc52743bee8f285474e19d5c75d7aaac8514d68f1281e4c3c329ee9a';
+    const expected = keccak256(concat(['0x1901', polygonSeparator, structHash]));
+    assert.equal(expected, '0x5cd3ec2147e627fe0e8b89ed72ae8202eef2394084575facebb8f953c70fc5be');
+    assert.equal(hashPayload(p), expected);
+  });
+
+  it('differ for every field of a privilege grant (no replay onto another grant)', () => {
+    const base = { tokenId: 2n, privIds: [1n, 3n], user: ones, expires: 1_700_000_000n, nonce: 4n };
+    const variants = [
+      { ...base, tokenId: 3n },
+      { ...base, privIds: [3n, 1n] },
+      { ...base, privIds: [1n] },
+      { ...base, privIds: [] },
+      { ...base, user: '0x2222222222222222222222222222222222222222' },
+      { ...base, expires: 0n },
+      { ...base, nonce: 5n },
+    ];
+    const digests = new Set([base, ...variants].map((m) => hashPayload(setPrivilegesPayload(polygon, m))));
+    assert.equal(digests.size, variants.length + 1);
   });
 
   it('differ between pair and unpair of the same nodes (no replay across actions)', () => {
@@ -116,6 +169,32 @@ describe('EIP-712 JSON payload', () => {
       domain: { name: 'DIMO', version: '1', chainId: 80002, verifyingContract: '0xFA8beC73cebB9D88FF88a2f75E7D7312f2Fd39EC' },
       message: { aftermarketDeviceNode: '123456789012345678901234567890', owner: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' },
     });
+  });
+
+  it('gives privilege ids as decimal strings and the grantee checksummed', () => {
+    const p = setPrivilegesPayload(polygon, {
+      tokenId: 12n,
+      privIds: [1n, 3n],
+      user: '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266',
+      expires: 1_767_225_600n,
+      nonce: 0n,
+    });
+    assert.deepEqual(p.types.SetPrivilegesSign, [
+      { name: 'tokenId', type: 'uint256' },
+      { name: 'privIds', type: 'uint256[]' },
+      { name: 'user', type: 'address' },
+      { name: 'expires', type: 'uint256' },
+      { name: 'nonce', type: 'uint256' },
+    ]);
+    assert.equal(p.primaryType, 'SetPrivilegesSign');
+    assert.deepEqual(p.message, {
+      tokenId: '12',
+      privIds: ['1', '3'],
+      user: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
+      expires: '1767225600',
+      nonce: '0',
+    });
+    assert.throws(() => setPrivilegesPayload(polygon, { tokenId: 1n, privIds: [-1n], user: ones, expires: 0n, nonce: 0n }), RangeError);
   });
 
   it('puts the vehicle mint attributes in the order Make, Model, Year with the year as text', () => {
@@ -168,6 +247,14 @@ describe('signing a payload like a wallet does', () => {
       const signature = await account.signTypedData(typed);
       assert.equal(await recoverTypedDataAddress({ ...typed, signature }), account.address);
     }
+  });
+
+  it('signs and recovers a privilege grant, the ids back as bigints', async () => {
+    const p = setPrivilegesPayload(polygon, { tokenId: 9n, privIds: [8n, MAX_UINT256], user: ones, expires: 0n, nonce: 3n });
+    const typed = toViemTypedData(JSON.parse(JSON.stringify(p)) as typeof p);
+    assert.deepEqual(typed.message.privIds, [8n, MAX_UINT256]);
+    const signature = await account.signTypedData(typed);
+    assert.equal(await recoverTypedDataAddress({ ...(typed as unknown as Parameters<typeof recoverTypedDataAddress>[0]), signature }), account.address);
   });
 
   it('converts uint fields to bigints with the exact value', () => {
@@ -223,11 +310,21 @@ describe('parsePayload', () => {
       (p) => { p.message.extra = '1'; },
       (p) => { delete p.message.vehicleNode; },
     ];
+    const grant = JSON.parse(JSON.stringify(setPrivilegesPayload(polygon, { tokenId: 1n, privIds: [1n, 3n], user: ones, expires: 5n, nonce: 0n })));
+    const grantVariants: ((p: any) => void)[] = [
+      (p) => { p.message.privIds = '1,3'; },
+      (p) => { p.message.privIds = ['1', '-3']; },
+      (p) => { p.message.privIds = ['1', null]; },
+      (p) => { p.types.SetPrivilegesSign[1].type = 'uint256'; },
+    ];
+    assert.ok(parsePayload(grant));
     assert.ok(parsePayload(good));
-    for (const mutate of variants) {
-      const p = structuredClone(good);
-      mutate(p);
-      assert.equal(parsePayload(p), null, JSON.stringify(p));
+    for (const [base, mutations] of [[good, variants], [grant, grantVariants]] as const) {
+      for (const mutate of mutations) {
+        const p = structuredClone(base);
+        mutate(p);
+        assert.equal(parsePayload(p), null, JSON.stringify(p));
+      }
     }
     assert.equal(parsePayload(null), null);
     assert.equal(parsePayload('{}'), null);
