@@ -64,7 +64,7 @@ function positiveInt(name: string, dflt: number): number {
   return Number(raw);
 }
 
-const settings: WrkSettings = {
+const defaultSettings: WrkSettings = {
   threads: positiveInt('BENCH_THREADS', 2),
   connections: positiveInt('BENCH_CONNECTIONS', 50),
   durationSeconds: Math.max(1, Math.round(seconds('BENCH_DURATION', 10))),
@@ -274,7 +274,7 @@ interface Measured extends WrkResult {
   dbCpuUs: number | null;
 }
 
-async function measure(label: string, req: WrkRequest, scratch: string, probe: CpuProbe): Promise<Measured> {
+async function measure(label: string, req: WrkRequest, scratch: string, probe: CpuProbe, settings: WrkSettings = defaultSettings): Promise<Measured> {
   process.stderr.write(`  ${label}: ${warmupSeconds ? `warm-up ${warmupSeconds} s, ` : ''}measuring ${settings.durationSeconds} s…`);
   if (warmupSeconds > 0) await runWrk(req, { ...settings, durationSeconds: warmupSeconds }, scratch);
   const cpu0 = procCpuUs(probe.serverPid);
@@ -438,8 +438,10 @@ async function runMode(
       url: service.url + p,
       headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(s.distinctCursor ? { distinctCursor: true } : {}),
     };
-    const r = await measure(s.name, req, scratch, serviceProbe);
+    const connections = s.connections ?? defaultSettings.connections;
+    const r = await measure(s.name, req, scratch, serviceProbe, { ...defaultSettings, connections, threads: Math.min(defaultSettings.threads, connections) });
     measured.push({ s, r, problems: wrkProblems(r, expectStatus) });
   }
   const after = selected.length ? await measure('baseline (after)', baselineReq, scratch, baselineProbe) : before;
@@ -452,7 +454,7 @@ async function runMode(
         file: transferFile,
         copyDir: dataDir,
         warmupSeconds,
-        durationSeconds: settings.durationSeconds,
+        durationSeconds: defaultSettings.durationSeconds,
         serverCpuUs: () => procCpuUs(service.proc.pid!),
       })
     : null;
@@ -534,7 +536,7 @@ async function main() {
   const header = [
     `devices-api bench, ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} -t${settings.threads} -c${settings.connections} -d${settings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
+    `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} -t${defaultSettings.threads} -c${defaultSettings.connections} -d${defaultSettings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
     `modes: ${modes.join(', ')}; scenarios: ${[...selected.map((s) => s.name), ...(transferSelected ? [DOCUMENTS_TRANSFER] : []), ...chainSelected].join(', ')}`,
   ];
   process.stdout.write(header.join('\n') + '\n');
@@ -577,10 +579,10 @@ async function main() {
   if (chain.length) process.stdout.write(`\n${chainTable(chain)}\n`);
   for (const r of rows) for (const p of r.problems) process.stdout.write(`! ${r.mode} ${r.name}: ${p}\n`);
   for (const r of rows) {
-    if (r.timeouts) process.stdout.write(`! ${r.mode} ${r.name}: ${r.timeouts} requests got no answer within ${settings.timeoutSeconds} s (not in the percentiles)\n`);
+    if (r.timeouts) process.stdout.write(`! ${r.mode} ${r.name}: ${r.timeouts} requests got no answer within ${defaultSettings.timeoutSeconds} s (not in the percentiles)\n`);
   }
   for (const n of notes) process.stdout.write(`- ${n}\n`);
-  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, transfers, chain, notes }, null, 2) + '\n');
+  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings: defaultSettings, warmupSeconds, rows, transfers, chain, notes }, null, 2) + '\n');
 
   if (rows.some((r) => r.problems.length) || chain.some((c) => c.problem)) return 1;
   if (env.BENCH_STRICT === '1' && [...rows, ...transfers, ...chain].some((r) => r.met === false)) return 2;

@@ -2,6 +2,9 @@
 // with a plain request, warms up, measures it with the same wrk settings as the baseline and prints
 // requests/s, p50, p99 and the ratio to the baseline. Targets are per mode and only reported.
 
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { signPayload } from './chain-fixture.ts';
+
 export type Mode = 'embedded' | 'postgres';
 
 export interface Target {
@@ -52,6 +55,10 @@ export interface Scenario {
   targets?: Partial<Record<Mode, Target>>;
   /** Only run when named in BENCH_ONLY (e.g. scenarios that write and would grow the data). */
   optIn?: boolean;
+  /** wrk connections for this scenario (default BENCH_CONNECTIONS); 1 measures a lone request's latency. */
+  connections?: number;
+  /** A cursor of its own on every request (see WrkRequest.distinctCursor): the response cache never answers. */
+  distinctCursor?: boolean;
 }
 
 export const VEHICLE_COUNT = 20;
@@ -115,6 +122,50 @@ async function registerVehicle(ctx: BenchContext, token: string): Promise<string
   if (r.status !== 201) throw new Error(`registering a vehicle failed: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
   return r.body.userDevice.id as string;
 }
+
+/**
+ * A user owning `n` vehicles, every one minted through the API (register, mint payload, owner's
+ * signature, relayer, indexer), so that /me reads every relation of every vehicle.
+ */
+const fleet = (ctx: BenchContext, n: number) =>
+  once(ctx, `fleet-${n}`, async (): Promise<string> => {
+    const owner = privateKeyToAccount(generatePrivateKey());
+    const token = await ctx.token(`bench-fleet-${n}`, owner.address);
+    const expect = async (status: number, method: string, p: string, body?: unknown) => {
+      const r = await ctx.request(method, p, { token, body });
+      if (r.status !== status) throw new Error(`fleet of ${n}: ${method} ${p} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      return r.body;
+    };
+    const mintOne = async () => {
+      const id = (await expect(201, 'POST', '/v1/user/devices', { deviceDefinitionId: 'ford_bronco_2021', countryCode: 'USA' })).userDevice.id as string;
+      const payload = await expect(200, 'GET', `/v1/user/devices/${id}/commands/mint`);
+      await expect(202, 'POST', `/v1/user/devices/${id}/commands/mint`, { signature: await signPayload(owner, payload) });
+    };
+    for (let i = 0; i < n; i += 8) await Promise.all(Array.from({ length: Math.min(8, n - i) }, mintOne));
+    await poll(`${n} vehicles minted`, async () => {
+      const me = await expect(200, 'GET', '/v1/user/devices/me?limit=500');
+      const page = me.userDevices as { nft: { tokenId: unknown } | null }[];
+      // Newest first: once the newest page is minted, poll the whole list.
+      if (!page.every((d) => d.nft?.tokenId != null)) return undefined;
+      const all = (await expect(200, 'GET', '/v1/user/devices/me')).userDevices as { nft: { tokenId: unknown } | null }[];
+      return all.length === n && all.every((d) => d.nft?.tokenId != null) ? true : undefined;
+    }, 600_000);
+    return token;
+  });
+
+const fleetScenario = (n: number): Scenario => ({
+  name: `me-fleet-${n}`,
+  description: `GET /v1/user/devices/me of a user with ${n} minted vehicles, past the response cache, one connection — list query, one query per relation, ${n} vehicles rendered`,
+  optIn: true,
+  path: '/v1/user/devices/me',
+  connections: 1,
+  distinctCursor: true,
+  setup: async (ctx) => {
+    ctx.state[`fleetToken-${n}`] = await fleet(ctx, n);
+  },
+  headers: (ctx) => bearer(ctx.state[`fleetToken-${n}`] as string),
+  check: (b) => (b?.userDevices?.length === n && b.userDevices.every((d: any) => d.nft?.tokenId != null) ? null : `expected ${n} minted vehicles, got ${JSON.stringify(b).slice(0, 200)}`),
+});
 
 const DOCUMENT_COUNT = 100;
 
@@ -243,6 +294,10 @@ export const scenarios: Scenario[] = [
     check: (b) => (b?.errorCodes?.length === DTC_CODES.length ? null : `expected ${DTC_CODES.length} described codes, got ${JSON.stringify(b).slice(0, 200)}`),
     targets: { postgres: { minRatio: 0.15 } },
   },
+  // Opt-in (BENCH_ONLY=me-fleet-20,me-fleet-200,me-fleet-1000): minting 1,220 vehicles takes a while.
+  fleetScenario(20),
+  fleetScenario(200),
+  fleetScenario(1000),
   {
     name: 'register',
     description: 'POST /v1/user/devices — insert one vehicle per request (a separate user, so /me keeps its 20)',

@@ -10,6 +10,12 @@ export interface WrkRequest {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * Appends `cursor=<27 base62 characters>` with a value of its own to every request: above any
+   * real KSUID (so a list answers from the top, as without a cursor), and a different URL each
+   * time, so the service's response cache never answers and every request does the full work.
+   */
+  distinctCursor?: boolean;
 }
 
 export interface WrkSettings {
@@ -42,6 +48,19 @@ export function luaScript(req: WrkRequest): string {
   const lines = [`wrk.method = ${luaString(req.method)}`];
   for (const [k, v] of Object.entries(req.headers)) lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`);
   if (req.body !== undefined) lines.push(`wrk.body = ${luaString(req.body)}`);
+  if (req.distinctCursor) {
+    // Each thread has its own Lua state: setup() numbers them so their cursors never meet.
+    const sep = req.url.includes('?') ? '&' : '?';
+    lines.push(
+      'local threads = 0',
+      'setup = function(thread) threads = threads + 1; thread:set("tid", threads) end',
+      'local n = 0',
+      'request = function()',
+      '  n = n + 1',
+      `  return wrk.format(nil, wrk.path .. "${sep}cursor=zzzzzzzzzzzzzzzzz" .. string.format("%02d%08d", tid % 100, n % 100000000))`,
+      'end',
+    );
+  }
   lines.push(
     'done = function(summary, latency, requests)',
     '  local e = summary.errors',

@@ -20,6 +20,25 @@ export const PageQuery = Type.Object(
 );
 export type PageQuery = Static<typeof PageQuery>;
 
+/** The most vehicles a /me or /shared answer without `limit` carries (clients of the original expect the whole list). */
+export const UNPAGED_VEHICLE_LIMIT = 2000;
+
+export const VehiclePageQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 500, description: `Page size. Without it: the whole list, up to ${UNPAGED_VEHICLE_LIMIT} vehicles (then a next cursor)` }),
+    ),
+    cursor: Type.Optional({ ...Ksuid, description: 'The x-next-cursor (or nextCursor) of the previous page' }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The ELM327 / OBD-II protocol number the vehicle's CAN bus speaks (ATSP 1–9, A–C), as the
+ * original's app sends it ("6" = ISO 15765-4 CAN 11-bit 500 kbaud, "7" = 29-bit 500 kbaud).
+ */
+export const CanProtocol = Type.String({ pattern: '^[1-9A-C]$', description: 'ELM327/OBD-II protocol number: "1"–"9" or "A"–"C" (e.g. "6" = CAN 11-bit 500 kbaud)' });
+
 export const UserDeviceIdParams = Type.Object({ userDeviceId: Ksuid });
 
 export const TransactionStatusName = Type.Union([
@@ -77,7 +96,17 @@ export const UserDevice = Type.Object(
     customImageUrl: Nullable(Type.String()),
     countryCode: Type.String(),
     deviceDefinition: DeviceDefinition,
+    imageUrl: Nullable(Type.String({ description: 'The public vehicle image (/v1/vehicle/{tokenId}/image) once minted, else null' })),
     metadata: Type.Object({ powertrainType: Type.Optional(Type.String()), canProtocol: Type.Optional(Type.String()) }),
+    compatibleIntegrations: Type.Array(
+      Type.Object({
+        id: Type.String({ description: 'Integration token id in decimal' }),
+        tokenId: TokenIdJson,
+        vendor: Type.String({ description: 'The integration name registered on chain' }),
+        country: Type.String({ description: "The vehicle's countryCode" }),
+      }),
+      { description: 'Integrations known to this service (from the chain; none is limited to a region, so every one applies)' },
+    ),
     integrations: Type.Array(
       Type.Object({
         integrationId: Type.String(),

@@ -7,6 +7,8 @@ import type { Db, Tx } from '../db/engine.ts';
 import { aftermarketDevices, firmwareUpdateTasks, metaTransactionRequests, userDevices } from '../db/schema.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import type { MetaTxRow } from '../chain/outbox.ts';
+import { deviceName } from '../domain/device-name.ts';
+import { legacyFirmwareFields } from '../domain/legacy-firmware.ts';
 import { normaliseSerial } from '../domain/serial.ts';
 import { notFound } from '../http/errors.ts';
 import type { TransactionRequest } from '../http/schemas.ts';
@@ -42,6 +44,11 @@ export interface AftermarketDeviceInfo {
   pair: TransactionRequest | null;
   unpair: TransactionRequest | null;
   firmware: { releaseVersion: string | null; lastSeenAt: Date | null; update: UpdateTaskView | null };
+  /** The original API's top-level firmware fields (domain/legacy-firmware.ts). */
+  isUpdated: boolean | null;
+  shouldUpdate: boolean | null;
+  releaseVersion: string | null;
+  deviceName: string | null;
 }
 
 const lowerAddress = (user: AuthUser) => user.address?.toLowerCase() ?? null;
@@ -179,6 +186,9 @@ export function createAftermarketDeviceService(deps: { db: Db }) {
           lastSeenAt: row.lastSeenAt,
           update: tasks[0] ? renderUpdateTask(tasks[0]) : null,
         },
+        ...legacyFirmwareFields(row.firmwareVersion, tasks[0]),
+        // The device's three-word name, as in its NFT metadata.
+        deviceName: deviceName(row.address),
       };
     },
   };

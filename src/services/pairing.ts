@@ -271,7 +271,7 @@ export function createPairingService(deps: PairingDeps) {
     },
 
     /** POST …/aftermarket/commands/unpair: signed by the vehicle owner or the device owner. */
-    async unpair(user: AuthUser, userDeviceId: string, signature: string | undefined): Promise<MetaTxRow> {
+    async unpair(user: AuthUser, userDeviceId: string, signature: string | undefined, serial?: string): Promise<MetaTxRow> {
       if (signature === undefined || signature === '') {
         throw badRequest('userSignature is required: the signature of the payload from GET …/aftermarket/commands/unpair by the vehicle owner or the device owner.');
       }
@@ -279,6 +279,10 @@ export function createPairingService(deps: PairingDeps) {
       if (!parsed.ok) throw badRequest(`userSignature ${parsed.reason}.`);
       const v = await requireMinted(db, await deps.vehicles.requireOwned(user, userDeviceId));
       const d = await assertUnpairable(db, v);
+      // Clients of the original name the device they mean to unpair: it must be the paired one.
+      if (serial !== undefined && normaliseSerial(serial) !== d.serial) {
+        throw conflict(`AftermarketDevice ${JSON.stringify(serial.trim())} is not the device paired with this vehicle (${d.serial ?? `token ${d.tokenId}`}); nothing unpaired.`);
+      }
       const payload = unpairAftermarketDevicePayload(domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
       const digest = hashPayload(payload);
 

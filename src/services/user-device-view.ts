@@ -1,7 +1,7 @@
 // Renders vehicle rows (plus their batch-loaded relations) into the API's UserDevice shape.
 import { getAddress } from 'viem';
 import type { UserDevice } from '../http/schemas.ts';
-import type { AftermarketDeviceRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
+import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
 
 export interface Relations {
   privileges: PrivilegeRow[];
@@ -9,6 +9,8 @@ export interface Relations {
   requests: MetaTxRow[];
   /** Synthetic devices of the page's vehicles, newest first (repo.syntheticDevicesFor). */
   synthetic?: SyntheticWithRequest[];
+  /** Every integration this service knows (repo.allIntegrations): compatibleIntegrations. */
+  integrations?: IntegrationRow[];
 }
 
 const checksum = (a: string) => getAddress(a) as string;
@@ -66,6 +68,7 @@ export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicB
   const adByVehicle = new Map(rel.aftermarket.map((a) => [a.vehicleTokenId, a]));
   const requests = new Map(rel.requests.map((r) => [r.id, r]));
   const integrations = groupIntegrations(rel.synthetic ?? []);
+  const known = rel.integrations ?? [];
   return rows.map((r) => {
     const def = r.definition;
     const mint = r.mintRequestId ? requests.get(r.mintRequestId) : undefined;
@@ -88,6 +91,8 @@ export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicB
       name: r.name,
       customImageUrl: r.customImageUrl,
       countryCode: r.countryCode,
+      // The definition catalog (vPIC) has no pictures, so an unminted vehicle has none.
+      imageUrl: r.tokenId !== null ? `${publicBaseUrl}/v1/vehicle/${r.tokenId}/image` : null,
       deviceDefinition: {
         definitionId: def.id,
         deviceDefinitionId: def.id,
@@ -98,6 +103,8 @@ export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicB
         verified: def.verified,
       },
       metadata: r.metadata,
+      // On-chain integrations carry no region: each applies in every country (as the original, `country` is the vehicle's).
+      compatibleIntegrations: known.map((i) => ({ id: i.tokenId.toString(), tokenId: i.tokenId, vendor: i.name, country: r.countryCode })),
       integrations: r.tokenId !== null ? (integrations.get(r.tokenId) ?? []) : [],
       aftermarketDevice: ad ? { serial: ad.serial, tokenId: ad.tokenId, address: checksum(ad.address) } : null,
       nft,

@@ -67,13 +67,16 @@ export function createVehicleService(deps: VehicleServiceDeps) {
   async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
     const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
     const requestIds = rows.flatMap((r) => (r.mintRequestId ? [r.mintRequestId] : []));
-    const [privileges, aftermarket, requests, synthetic] = await Promise.all([
+    if (rows.length === 0) return [];
+    // One round of queries for the whole page, whatever its size (no per-vehicle query).
+    const [privileges, aftermarket, requests, synthetic, integrations] = await Promise.all([
       repo.privilegesFor(db, tokenIds, now()),
       repo.aftermarketDevicesFor(db, tokenIds),
       repo.requestsById(db, requestIds),
       repo.syntheticDevicesFor(db, tokenIds),
+      repo.allIntegrations(db),
     ]);
-    return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic }, publicBaseUrl);
+    return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic, integrations }, publicBaseUrl);
   }
 
   async function page(rows: repo.UserDeviceRow[], limit: number): Promise<Page<UserDevice>> {
@@ -104,11 +107,11 @@ export function createVehicleService(deps: VehicleServiceDeps) {
       return row;
     },
 
-    async register(user: AuthUser, body: { deviceDefinitionId: string; countryCode: string }): Promise<UserDevice> {
+    async register(user: AuthUser, body: { deviceDefinitionId: string; countryCode: string; canProtocol?: string }): Promise<UserDevice> {
       const code = country(body.countryCode);
       const def = await catalog.findById(body.deviceDefinitionId);
       if (!def) throw notFound(`Device definition "${body.deviceDefinitionId}" not found; expected a slug like "ford_bronco_2021".`);
-      return create(user, def, code, null);
+      return create(user, def, code, null, body.canProtocol);
     },
 
     async registerFromVin(user: AuthUser, body: { vin: string; countryCode: string; canProtocol?: string }): Promise<UserDevice> {

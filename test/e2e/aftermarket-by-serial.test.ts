@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { eq } from 'drizzle-orm';
 import { getAddress } from 'viem';
 import { aftermarketDevices } from '../../src/db/schema.ts';
+import { deviceName } from '../../src/domain/device-name.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { insertRequest, insertVehicle } from '../helpers/vehicles.ts';
 
@@ -67,6 +68,11 @@ describe('GET /v1/aftermarket/device/by-serial/{serial}', () => {
         pair: null,
         unpair: null,
         firmware: { releaseVersion: null, lastSeenAt: null, update: null },
+        // The original API's top-level fields: nothing heard from the device cloud yet.
+        isUpdated: null,
+        shouldUpdate: null,
+        releaseVersion: null,
+        deviceName: deviceName(DEVICE),
       });
     }
     void d;

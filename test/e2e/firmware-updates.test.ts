@@ -65,6 +65,13 @@ describe('firmware updates by serial', () => {
     const post = cloud.requests.find((q) => q.method === 'POST');
     assert.equal(post?.headers['idempotency-key'], r.json.taskId, 'the task id makes the cloud call idempotent');
 
+    const during = await t.request('GET', '/v1/aftermarket/device/by-serial/fw-1', { token: alice });
+    assert.deepEqual(
+      { isUpdated: during.json.isUpdated, shouldUpdate: during.json.shouldUpdate, releaseVersion: during.json.releaseVersion },
+      { isUpdated: false, shouldUpdate: false, releaseVersion: '1.4.0' },
+      "the original's top-level fields: behind, but an update is under way",
+    );
+
     const again = await update('fw-1', alice);
     assert.equal(again.status, 202);
     assert.equal(again.json.taskId, r.json.taskId, 'one update at a time: the open task is the answer');
@@ -77,6 +84,7 @@ describe('firmware updates by serial', () => {
     assert.equal(info.json.firmware.lastSeenAt, '2024-05-01T10:20:30.000Z');
     assert.equal(info.json.firmware.update.taskId, r.json.taskId);
     assert.equal(info.json.firmware.update.status, 'Succeeded');
+    assert.deepEqual([info.json.isUpdated, info.json.shouldUpdate, info.json.releaseVersion], [true, false, '1.5.2']);
     const polls = cloud.requests.length;
     assert.equal((await task('fw-1', r.json.taskId, alice)).json.status, 'Succeeded');
     assert.equal(cloud.requests.length, polls, 'a finished task is not polled again');
@@ -101,6 +109,8 @@ describe('firmware updates by serial', () => {
     const done = await task('fw-fail', r.json.taskId, alice);
     assert.equal(done.json.status, 'Failed');
     assert.equal(done.json.failureReason, 'device rejected the image');
+    const info = await t.request('GET', '/v1/aftermarket/device/by-serial/fw-fail', { token: alice });
+    assert.deepEqual([info.json.isUpdated, info.json.shouldUpdate, info.json.releaseVersion], [false, true, '1.4.0'], 'still behind, nothing under way: should update');
   });
 
   it('leaves a task as it was when a poll fails (500, timeout), and reports the real end afterwards', async () => {

@@ -137,6 +137,35 @@ describe('aftermarket device pairing end to end', () => {
     await pairedTo(d.serial, aliceToken, v.tokenId);
   });
 
+  it('unpairs with the serial or externalId the original\'s clients send, which must name the paired device', async () => {
+    const v = await mintVehicle(aliceToken, alice);
+    const d = await claimedDevice(aliceToken, alice);
+    const pairTd = (await req('GET', pairPath(v.id, `?serial=${d.serial}`), aliceToken)).json as Payload;
+    assert.equal((await req('POST', pairPath(v.id), aliceToken, { userSignature: await signTyped(alice, pairTd), serial: d.serial })).status, 202);
+    await pairedTo(d.serial, aliceToken, v.tokenId);
+    const unTd = (await req('GET', unpairPath(v.id), aliceToken)).json as Payload;
+    const sig = await signTyped(alice, unTd);
+
+    // Another device (an unknown serial, or one of the caller's own that is not paired here): 409, nothing relayed.
+    const other = await claimedDevice(aliceToken, alice);
+    for (const body of [{ userSignature: sig, serial: 'no-such-device' }, { userSignature: sig, externalId: other.serial }]) {
+      const x = await req('POST', unpairPath(v.id), aliceToken, body);
+      assert.equal(x.status, 409, x.text);
+      assert.match(x.json.message, new RegExp(`not the device paired with this vehicle \\(${d.serial}\\)`));
+    }
+    assert.equal((await req('GET', unpairPath(v.id), aliceToken)).status, 200, 'still paired, no unpair in flight');
+    const both = await req('POST', unpairPath(v.id), aliceToken, { userSignature: sig, serial: d.serial, externalId: other.serial });
+    assert.equal(both.status, 400, both.text);
+    assert.match(both.json.message, /synonym/);
+    // Another user naming the right device on this vehicle: the same 404 as for a missing vehicle.
+    const foreign = await req('POST', unpairPath(v.id), bobToken, { userSignature: sig, externalId: d.serial });
+    assert.equal(foreign.status, 404, foreign.text);
+
+    const r = await req('POST', unpairPath(v.id), aliceToken, { userSignature: sig, externalId: ` ${d.serial} ` });
+    assert.equal(r.status, 202, r.text);
+    await pairedTo(d.serial, aliceToken, null);
+  });
+
   it("host pairing: B's device on A's vehicle needs the device key's signature; without it the device does not exist for A", async () => {
     const v = await mintVehicle(aliceToken, alice);
     const d = await claimedDevice(bobToken, bob);

@@ -6,8 +6,9 @@ import { eq } from 'drizzle-orm';
 import { getAddress } from 'viem';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { assertError, emptyCatalog } from '../helpers/http-assert.ts';
-import { userDevices } from '../../src/db/schema.ts';
-import { insertPairedDevice, insertPrivilege, insertRequest, insertVehicle } from '../helpers/vehicles.ts';
+import { integrations, userDevices } from '../../src/db/schema.ts';
+import { BRONCO_2021, insertPairedDevice, insertPrivilege, insertRequest, insertVehicle } from '../helpers/vehicles.ts';
+import { newKsuid } from '../../src/domain/ids.ts';
 
 const ALICE_ADDR = '0xfa8bec73cebb9d88ff88a2f75e7d7312f2fd39ec';
 const BOB_ADDR = '0x1111111111111111111111111111111111111111';
@@ -154,6 +155,55 @@ describe('listing vehicles', () => {
     });
   });
 
+  describe('fields clients of the original read', () => {
+    it('gives /me and /shared items imageUrl, compatibleIntegrations and metadata', async () => {
+      const db = t.database.db;
+      const grantee = '0x6666666666666666666666666666666666666666';
+      await db.insert(integrations).values([
+        { tokenId: 2n, name: 'Tesla' },
+        { tokenId: 1n, name: 'SmartCar' },
+      ]);
+      const unminted = await insertVehicle(db, { userId: 'fields-owner', createdAt: ago(2 * HOUR) });
+      await db.update(userDevices).set({ metadata: { powertrainType: 'BEV', canProtocol: '6' } }).where(eq(userDevices.id, unminted));
+      const minted = await insertVehicle(db, { userId: 'fields-owner', tokenId: 701n, createdAt: ago(HOUR) });
+      await insertPrivilege(db, { tokenId: 701n, privilege: 1, address: grantee, expiry: new Date(Date.now() + HOUR) });
+
+      const me = await t.request('GET', '/v1/user/devices/me', { token: await t.token('fields-owner') });
+      assert.equal(me.status, 200, me.text);
+      const [m, u] = me.json.userDevices;
+      assert.deepEqual(ids([m, u]), [minted, unminted]);
+      assert.equal(m.imageUrl, 'http://api.test/v1/vehicle/701/image');
+      assert.equal(u.imageUrl, null, 'no definition images in the catalog: null until minted');
+      assert.deepEqual(u.metadata, { powertrainType: 'BEV', canProtocol: '6' });
+      assert.deepEqual(m.metadata, { powertrainType: 'ICE' });
+      assert.deepEqual(u.compatibleIntegrations, [
+        { id: '1', tokenId: 1, vendor: 'SmartCar', country: 'USA' },
+        { id: '2', tokenId: 2, vendor: 'Tesla', country: 'USA' },
+      ]);
+
+      const shared = await t.request('GET', '/v1/user/devices/shared', { token: await t.token('fields-grantee', grantee) });
+      assert.equal(shared.status, 200, shared.text);
+      const [s] = shared.json.sharedDevices;
+      assert.equal(s.id, minted);
+      assert.equal(s.imageUrl, 'http://api.test/v1/vehicle/701/image');
+      assert.equal(s.compatibleIntegrations.length, 2);
+      assert.deepEqual(s.metadata, { powertrainType: 'ICE' });
+
+      // The public image URL answers (the same route NFT metadata points at).
+      const img = await fetch(m.imageUrl.replace('http://api.test', t.url));
+      assert.equal(img.status, 200);
+      assert.equal(img.headers.get('content-type'), 'image/png');
+      await img.arrayBuffer();
+      await db.delete(integrations);
+    });
+
+    it('answers compatibleIntegrations [] when the service knows no integration', async () => {
+      await insertVehicle(t.database.db, { userId: 'no-integrations' });
+      const r = await t.request('GET', '/v1/user/devices/me', { token: await t.token('no-integrations') });
+      assert.deepEqual(r.json.userDevices[0].compatibleIntegrations, []);
+    });
+  });
+
   describe('pagination', () => {
     let token: string;
     let all: string[];
@@ -189,6 +239,94 @@ describe('listing vehicles', () => {
         if (key === 'userDevices') assert.deepEqual(seen, all);
       });
     }
+
+    for (const [route, key] of [['/v1/user/devices/me', 'userDevices'], ['/v1/user/devices/shared', 'sharedDevices']] as const) {
+      it(`sends x-next-cursor and Link rel="next" on ${route}, and following the Link walks the whole list`, async () => {
+        const seen: string[] = [];
+        let path: string | undefined = `${route}?limit=2`;
+        let pages = 0;
+        while (path && pages++ < 10) {
+          const r = await t.request('GET', path, { token });
+          assert.equal(r.status, 200, r.text);
+          seen.push(...ids(r.json[key]));
+          const cursor = r.headers.get('x-next-cursor');
+          const link = r.headers.get('link');
+          assert.equal(cursor ?? undefined, r.json.nextCursor, 'header and body agree');
+          if (!cursor) {
+            assert.equal(link, null, 'no Link on the last page');
+            break;
+          }
+          const m = /^<([^>]+)>; rel="next"$/.exec(link ?? '');
+          assert.ok(m, `Link: ${link}`);
+          assert.equal(m[1], `${route}?limit=2&cursor=${cursor}`);
+          path = m[1];
+        }
+        assert.equal(pages, 3);
+        assert.deepEqual(seen, ids((await t.request('GET', route, { token })).json[key]));
+      });
+    }
+
+    it('pages another user\'s cursor over the caller\'s own vehicles only', async () => {
+      const first = await t.request('GET', '/v1/user/devices/me?limit=1', { token });
+      const cursor = first.headers.get('x-next-cursor');
+      assert.ok(cursor);
+      const strangerToken = await t.token('stranger', '0x7777777777777777777777777777777777777777');
+      const own = await insertVehicle(t.database.db, { userId: 'stranger', createdAt: ago(100 * HOUR) });
+      for (const route of ['/v1/user/devices/me', '/v1/user/devices/shared']) {
+        const r = await t.request('GET', `${route}?cursor=${cursor}`, { token: strangerToken });
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(ids([...r.json.userDevices, ...r.json.sharedDevices]), route.endsWith('/me') ? [own] : []);
+      }
+    });
+
+    it('serves a cached page with its x-next-cursor and Link, and a fresh one after a change', async () => {
+      const a = await t.request('GET', '/v1/user/devices/me?limit=1', { token });
+      const b = await t.request('GET', '/v1/user/devices/me?limit=1', { token });
+      assert.equal(b.text, a.text);
+      assert.equal(b.headers.get('x-next-cursor'), a.headers.get('x-next-cursor'));
+      assert.equal(b.headers.get('link'), a.headers.get('link'));
+      const whole = await t.request('GET', '/v1/user/devices/me', { token });
+      assert.equal(whole.headers.get('x-next-cursor'), null, 'the unpaged answer is cached apart from the page');
+      assert.equal(whole.headers.get('link'), null);
+
+      // A write elsewhere (here: straight into the table) reaches the cache through its notification.
+      const added = await insertVehicle(t.database.db, { userId: 'pager' });
+      let head = '';
+      for (let i = 0; i < 100 && head !== added; i++) {
+        head = (await t.request('GET', '/v1/user/devices/me?limit=1', { token })).json.userDevices[0].id;
+        if (head !== added) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(head, added, 'the new vehicle heads the list');
+      // The caller's own write shows at once.
+      assert.equal((await t.request('DELETE', `/v1/user/devices/${added}`, { token })).status, 204);
+      const fresh = await t.request('GET', '/v1/user/devices/me?limit=1', { token });
+      assert.equal(fresh.text, a.text);
+      assert.equal(fresh.headers.get('x-next-cursor'), a.headers.get('x-next-cursor'));
+    });
+
+    it('answers the whole list without limit up to 2,000 vehicles, then the first 2,000 and a next cursor', async () => {
+      const fleet = await t.token('fleet');
+      const start = Date.now() - 3000 * 1000;
+      const rows = Array.from({ length: 2001 }, (_, i) => ({
+        id: newKsuid(new Date(start + i * 1000)),
+        userId: 'fleet',
+        definitionId: BRONCO_2021.id,
+        definition: BRONCO_2021,
+        countryCode: 'USA',
+        metadata: { powertrainType: 'ICE' },
+      }));
+      await t.database.db.insert(userDevices).values(rows);
+      const r = await t.request('GET', '/v1/user/devices/me', { token: fleet });
+      assert.equal(r.status, 200);
+      assert.equal(r.json.userDevices.length, 2000);
+      assert.equal(r.json.userDevices[0].id, rows[2000]!.id, 'newest first');
+      const cursor = r.headers.get('x-next-cursor');
+      assert.equal(cursor, rows[1]!.id);
+      assert.equal(r.headers.get('link'), `</v1/user/devices/me?cursor=${cursor}>; rel="next"`, 'the next page keeps the default size');
+      const rest = await t.request('GET', `/v1/user/devices/me?cursor=${cursor}`, { token: fleet });
+      assert.deepEqual(ids(rest.json.userDevices), [rows[0]!.id]);
+      assert.equal(rest.headers.get('x-next-cursor'), null);
+    });
 
     it('answers exactly limit items without nextCursor when nothing remains', async () => {
       const r = await t.request('GET', '/v1/user/devices/me?limit=5', { token });

@@ -78,6 +78,43 @@ describe('registering vehicles', () => {
     });
   });
 
+  describe('canProtocol (what the original\'s clients send)', () => {
+    const me = async (token: string, id: string) => (await t.request('GET', '/v1/user/devices/me', { token })).json.userDevices.find((d: any) => d.id === id);
+
+    it('stores every ELM327 protocol number on POST /v1/user/devices and returns it in metadata, also on /me', async () => {
+      const carol = await t.token('carol-can');
+      for (const canProtocol of ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'A', 'B', 'C']) {
+        const r = await register(carol, { deviceDefinitionId: 'ford_bronco_2021', countryCode: 'USA', canProtocol });
+        assert.equal(r.status, 201, r.text);
+        assert.deepEqual(r.json.userDevice.metadata, { powertrainType: 'ICE', canProtocol });
+        assert.equal((await me(carol, r.json.userDevice.id)).metadata.canProtocol, canProtocol);
+      }
+    });
+
+    it('leaves canProtocol out of metadata when not sent', async () => {
+      const r = await register(alice, { deviceDefinitionId: 'ford_bronco_2021', countryCode: 'USA' });
+      assert.equal(r.status, 201, r.text);
+      assert.deepEqual(r.json.userDevice.metadata, { powertrainType: 'ICE' });
+    });
+
+    it('returns the fromvin canProtocol in /me metadata', async () => {
+      const dave = await t.token('dave-can');
+      // Unminted duplicates are allowed, so another user's record of this VIN is no obstacle.
+      const r = await fromVin(dave, { vin: HONDA_VIN, countryCode: 'USA', canProtocol: '7' });
+      assert.equal(r.status, 201, r.text);
+      assert.equal((await me(dave, r.json.userDevice.id)).metadata.canProtocol, '7');
+    });
+
+    it('answers 400 naming canProtocol for anything but 1–9 and A–C, on both routes, and stores nothing', async () => {
+      const erin = await t.token('erin-can');
+      for (const canProtocol of ['Z', '0', '10', 'a', 'D', '', ' 6', '6 ', '66', 6, null, true, ['6'], { p: '6' }]) {
+        assertError(await register(erin, { deviceDefinitionId: 'ford_bronco_2021', countryCode: 'USA', canProtocol }), 400, { message: /canProtocol/ });
+        assertError(await fromVin(erin, { vin: HONDA_VIN, countryCode: 'USA', canProtocol }), 400, { message: /canProtocol/ });
+      }
+      assert.deepEqual((await t.request('GET', '/v1/user/devices/me', { token: erin })).json.userDevices, []);
+    });
+  });
+
   describe('POST /v1/user/devices/fromvin', () => {
     it('decodes the VIN offline and stores it upper-case with the canProtocol', async () => {
       const r = await fromVin(bob, { vin: ` ${HONDA_VIN.toLowerCase()} `, countryCode: 'usa', canProtocol: '6' });

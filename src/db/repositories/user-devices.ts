@@ -2,7 +2,7 @@
 // and fetch each related table once (no N+1).
 import { and, desc, eq, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
-import { aftermarketDevices, metaTransactionRequests, nftPrivileges, syntheticDevices, userDevices } from '../schema.ts';
+import { aftermarketDevices, integrations, metaTransactionRequests, nftPrivileges, syntheticDevices, userDevices } from '../schema.ts';
 
 export type UserDeviceRow = typeof userDevices.$inferSelect;
 export type NewUserDeviceRow = typeof userDevices.$inferInsert;
@@ -10,6 +10,7 @@ export type PrivilegeRow = typeof nftPrivileges.$inferSelect;
 export type AftermarketDeviceRow = typeof aftermarketDevices.$inferSelect;
 export type MetaTxRow = typeof metaTransactionRequests.$inferSelect;
 export type SyntheticDeviceRow = typeof syntheticDevices.$inferSelect;
+export type IntegrationRow = typeof integrations.$inferSelect;
 /** A synthetic device with its mint request (null when minted elsewhere or the request is gone). */
 export interface SyntheticWithRequest {
   device: SyntheticDeviceRow;
@@ -104,6 +105,11 @@ export async function syntheticDevicesFor(db: Db | Tx, vehicleTokenIds: bigint[]
     .leftJoin(metaTransactionRequests, eq(metaTransactionRequests.id, syntheticDevices.mintRequestId))
     .where(inArray(syntheticDevices.vehicleTokenId, vehicleTokenIds))
     .orderBy(desc(syntheticDevices.createdAt), desc(syntheticDevices.id));
+}
+
+/** Every integration minted on chain (a handful), in token order. */
+export async function allIntegrations(db: Db | Tx): Promise<IntegrationRow[]> {
+  return db.select().from(integrations).orderBy(integrations.tokenId);
 }
 
 export async function requestsById(db: Db | Tx, ids: string[]): Promise<MetaTxRow[]> {

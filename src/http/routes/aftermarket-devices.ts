@@ -34,6 +34,10 @@ export const AftermarketDeviceInfo = Type.Object({
     lastSeenAt: Nullable(Timestamp),
     update: Nullable(UpdateTask),
   }),
+  isUpdated: Nullable(Type.Boolean({ description: "The original API's field: the device runs the latest release the manufacturer's cloud last offered; null when unknown" })),
+  shouldUpdate: Nullable(Type.Boolean({ description: 'Not updated and no update under way; null when unknown' })),
+  releaseVersion: Nullable(Type.String({ description: 'The firmware version the device last reported (as firmware.releaseVersion)' })),
+  deviceName: Nullable(Type.String({ description: 'The three-word device name of its NFT metadata' })),
 });
 
 const TypedField = Type.Object({ name: Type.String(), type: Type.String() });

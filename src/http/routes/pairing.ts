@@ -65,6 +65,8 @@ const UnpairRequestBody = Type.Object(
   {
     userSignature: Type.Optional(signatureText("The vehicle owner's or the device owner's 65-byte signature of the payload")),
     signature: Type.Optional(signatureText('Synonym of userSignature')),
+    serial: Type.Optional({ ...SerialText, description: 'Optional: the paired device, as a check (another device → 409)' }),
+    externalId: Type.Optional({ ...SerialText, description: 'Synonym of serial (the original API’s name)' }),
   },
   { additionalProperties: false },
 );
@@ -165,6 +167,12 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
       },
     },
     async (req, reply) =>
-      reply.code(202).send(toTransactionRequest(await pairing.unpair(req.user, req.params.userDeviceId, alias(req.body, 'userSignature', 'signature')))),
+      reply
+        .code(202)
+        .send(
+          toTransactionRequest(
+            await pairing.unpair(req.user, req.params.userDeviceId, alias(req.body, 'userSignature', 'signature'), alias(req.body, 'serial', 'externalId')),
+          ),
+        ),
   );
 };

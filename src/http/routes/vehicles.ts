@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../errors.ts';
-import { PageQuery, UserDevice, UserDeviceIdParams } from '../schemas.ts';
+import { CanProtocol, UNPAGED_VEHICLE_LIMIT, UserDevice, UserDeviceIdParams, VehiclePageQuery } from '../schemas.ts';
 import type { VehicleService } from '../../services/vehicles.ts';
 
 const DevicesList = Type.Object({
@@ -17,40 +17,46 @@ const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
 
 export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService }> = async (app, { vehicles }) => {
-  app.get(
-    '/v1/user/devices/me',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Vehicles the caller registered or whose NFT the caller owns, newest first',
-        querystring: PageQuery,
-        response: { 200: DevicesList, ...errorResponses(400, 401) },
+  const listed = (path: string, summary: string, mine: boolean) =>
+    app.get(
+      path,
+      {
+        schema: {
+          tags,
+          security,
+          summary,
+          description:
+            `Without \`limit\`, the whole list up to ${UNPAGED_VEHICLE_LIMIT} vehicles, as the original API answered. When more remain, ` +
+            'the x-next-cursor header (and a Link rel="next", and nextCursor in the body) says how to ask for the next page.',
+          querystring: VehiclePageQuery,
+          response: { 200: { ...DevicesList, headers: { 'x-next-cursor': { type: 'string' }, link: { type: 'string' } } }, ...errorResponses(400, 401) },
+        },
+        ...(mine
+          ? {
+              config: {
+                responseCache: {
+                  tables: ['user_devices', 'nft_privileges', 'aftermarket_devices', 'meta_transaction_requests', 'synthetic_devices', 'integrations'],
+                  headers: ['x-next-cursor', 'link'],
+                },
+              },
+            }
+          : {}),
       },
-      config: { responseCache: { tables: ['user_devices', 'nft_privileges', 'aftermarket_devices', 'meta_transaction_requests', 'synthetic_devices'] } },
-    },
-    async (req) => {
-      const page = await vehicles.listMine(req.user, req.query.limit ?? 100, req.query.cursor);
-      return { userDevices: page.items, sharedDevices: [], ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-    },
-  );
+      async (req, reply) => {
+        const { limit, cursor } = req.query;
+        const size = limit ?? UNPAGED_VEHICLE_LIMIT;
+        const page = mine ? await vehicles.listMine(req.user, size, cursor) : await vehicles.listShared(req.user, size, cursor);
+        if (page.nextCursor) {
+          const next = new URLSearchParams({ ...(limit !== undefined ? { limit: String(limit) } : {}), cursor: page.nextCursor });
+          reply.header('x-next-cursor', page.nextCursor).header('link', `<${path}?${next.toString()}>; rel="next"`);
+        }
+        const items = page.items;
+        return { userDevices: mine ? items : [], sharedDevices: mine ? [] : items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+      },
+    );
 
-  app.get(
-    '/v1/user/devices/shared',
-    {
-      schema: {
-        tags,
-        security,
-        summary: 'Vehicles on which the caller holds an unexpired privilege',
-        querystring: PageQuery,
-        response: { 200: DevicesList, ...errorResponses(400, 401) },
-      },
-    },
-    async (req) => {
-      const page = await vehicles.listShared(req.user, req.query.limit ?? 100, req.query.cursor);
-      return { userDevices: [], sharedDevices: page.items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-    },
-  );
+  listed('/v1/user/devices/me', 'Vehicles the caller registered or whose NFT the caller owns, newest first', true);
+  listed('/v1/user/devices/shared', 'Vehicles on which the caller holds an unexpired privilege, newest first', false);
 
   app.post(
     '/v1/user/devices',
@@ -63,6 +69,7 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
           {
             deviceDefinitionId: Type.String({ minLength: 1, maxLength: 200, description: 'Definition slug, e.g. ford_bronco_2021' }),
             countryCode: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 3166-1 alpha-3' }),
+            canProtocol: Type.Optional(CanProtocol),
           },
           { additionalProperties: false },
         ),
@@ -86,7 +93,7 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
           {
             vin: Type.String({ minLength: 1, maxLength: 64 }),
             countryCode: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 3166-1 alpha-3' }),
-            canProtocol: Type.Optional(Type.String({ maxLength: 16 })),
+            canProtocol: Type.Optional(CanProtocol),
           },
           { additionalProperties: false },
         ),
