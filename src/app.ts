@@ -25,6 +25,7 @@ import { createVehicleService } from './services/vehicles.ts';
 import { documentRoutes } from './http/routes/documents.ts';
 import { createDocumentService } from './services/documents.ts';
 import type { BlobStore } from './storage/blob-store.ts';
+import type { SharedRateCounter } from './storage/redis-rate-counter.ts';
 import { errorCodeRoutes } from './http/routes/error-codes.ts';
 import { createErrorCodeService } from './services/error-codes.ts';
 import { createDtcCatalog } from './domain/dtc/index.ts';
@@ -66,6 +67,8 @@ export interface AppDeps {
   dtcEnricher?: DtcEnricher;
   /** The registry chain (embedded anvil or CHAIN_RPC_URL): clients, addresses, relayer. Omit in tests without a chain. */
   chain?: ChainContext;
+  /** Rate-limit counters shared by replicas (Redis, REDIS_URL); omit to count in this process. */
+  sharedRateCounter?: SharedRateCounter;
   /** Called after a relayed call's request is committed: wakes the in-process relayer instead of leaving it to its poll. */
   onTransactionQueued?: (request: MetaTxRow) => void;
 }
@@ -129,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxAgeSeconds: 600,
   });
   // Before any route: it attaches its hook to routes as they are added, after their scope's auth hook.
-  await app.register(rateLimitPlugin, config.rateLimit);
+  await app.register(rateLimitPlugin, { ...config.rateLimit, shared: deps.sharedRateCounter });
   await app.register(docsPlugin, { publicBaseUrl: config.publicBaseUrl, version: '0.1.0' });
   // Before any route: it attaches its hooks to routes as they are added.
   await app.register(responseCachePlugin, { database, ...config.responseCache });

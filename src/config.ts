@@ -30,6 +30,8 @@ export interface Config {
   /** Slow clients: headers and bodies must arrive within requestTimeoutMs (uploads: no pause longer); open connections per address (0: unbounded). */
   clients: { requestTimeoutMs: number; maxConnectionsPerIp: number };
   rateLimit: { max: number; windowMs: number };
+  /** Rate-limit counters shared by replicas in this Redis; unset: counted per process. */
+  redisUrl: string | undefined;
   /** Repeat authenticated GETs served from memory (src/http/plugins/response-cache.ts); maxBytes 0 = off. */
   responseCache: { maxBytes: number; ttlMs: number };
   corsOrigins: string[] | '*';
@@ -100,6 +102,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       max: read.int('RATE_LIMIT_MAX', 600, 1, Number.MAX_SAFE_INTEGER),
       windowMs: read.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
     },
+    redisUrl: read.url('REDIS_URL', false, ['redis:', 'rediss:']),
     responseCache: {
       maxBytes: read.int('RESPONSE_CACHE_MAX_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
       ttlMs: read.int('RESPONSE_CACHE_TTL_MS', 10_000, 1, 3_600_000),

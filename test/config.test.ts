@@ -92,6 +92,8 @@ describe('loadConfig', () => {
         env: { REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS_PER_IP: '0' },
         expect: (c) => assert.deepEqual(c.clients, { requestTimeoutMs: 5000, maxConnectionsPerIp: 0 }),
       },
+      { name: 'REDIS_URL unset: rate limits are counted per process', env: {}, expect: (c) => assert.equal(c.redisUrl, undefined) },
+      { name: 'REDIS_URL takes redis: and rediss: URLs', env: { REDIS_URL: 'rediss://u:p@cache:6380/2' }, expect: (c) => assert.equal(c.redisUrl, 'rediss://u:p@cache:6380/2') },
       {
         name: 'DEVICES_API_MODE=embedded wins over NODE_ENV=production',
         env: { NODE_ENV: 'production', DEVICES_API_MODE: 'embedded' },
@@ -147,6 +149,7 @@ describe('loadConfig', () => {
       { name: 'a TRUST_PROXY entry that is not an address', env: { TRUST_PROXY: '10.0.0.0/8, proxy.internal' }, named: ['TRUST_PROXY'], match: /"proxy\.internal"/ },
       { name: 'a TRUST_PROXY CIDR with too many bits', env: { TRUST_PROXY: '10.0.0.0/33' }, named: ['TRUST_PROXY'] },
       { name: 'a REQUEST_TIMEOUT_MS under a second', env: { REQUEST_TIMEOUT_MS: '10' }, named: ['REQUEST_TIMEOUT_MS'] },
+      { name: 'a REDIS_URL of another scheme', env: { REDIS_URL: 'http://cache:6379' }, named: ['REDIS_URL'], match: /redis: or rediss:/ },
       {
         name: 'every problem is reported at once',
         env: { PORT: 'x', RATE_LIMIT_MAX: 'y', DATABASE_URL: 'z', DEVICES_API_MODE: 'w' },
