@@ -1,8 +1,10 @@
 // Builds the Fastify app from explicit dependencies; no globals, so tests build as many as they like.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
+import type { TrustProxy } from './domain/trust-proxy.ts';
 import type { Database } from './db/engine.ts';
 import type { DefinitionCatalog } from './definitions/catalog.ts';
 import type { AuthUser, TokenVerifier } from './auth/verifier.ts';
@@ -16,12 +18,14 @@ import { withAuth } from './http/plugins/auth.ts';
 import { responseCachePlugin } from './http/plugins/response-cache.ts';
 import { rateLimitPlugin } from './http/plugins/rate-limit.ts';
 import { bodyAsSentValidators } from './http/validator-compiler.ts';
+import { addressMatcher, createSlowClientGuard } from './http/slow-clients.ts';
 import { healthRoutes, type ReadinessCheck } from './http/routes/health.ts';
 import { vehicleRoutes } from './http/routes/vehicles.ts';
 import { createVehicleService } from './services/vehicles.ts';
 import { documentRoutes } from './http/routes/documents.ts';
 import { createDocumentService } from './services/documents.ts';
 import type { BlobStore } from './storage/blob-store.ts';
+import type { SharedRateCounter } from './storage/redis-rate-counter.ts';
 import { errorCodeRoutes } from './http/routes/error-codes.ts';
 import { createErrorCodeService } from './services/error-codes.ts';
 import { createDtcCatalog } from './domain/dtc/index.ts';
@@ -63,20 +67,43 @@ export interface AppDeps {
   dtcEnricher?: DtcEnricher;
   /** The registry chain (embedded anvil or CHAIN_RPC_URL): clients, addresses, relayer. Omit in tests without a chain. */
   chain?: ChainContext;
+  /** Rate-limit counters shared by replicas (Redis, REDIS_URL); omit to count in this process. */
+  sharedRateCounter?: SharedRateCounter;
   /** Called after a relayed call's request is committed: wakes the in-process relayer instead of leaving it to its poll. */
   onTransactionQueued?: (request: MetaTxRow) => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** POST /v1/documents: a multipart upload of up to DOCUMENT_MAX_BYTES, timed by its pauses rather than its length. */
+function isDocumentUpload(req: IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url === '/v1/documents' || req.url?.startsWith('/v1/documents?') === true);
+}
+
+/**
+ * Fastify ignores a numeric trustProxy (it cannot check the nearest peer), so a hop count is given
+ * as the equivalent function: the nearest `hops` addresses are proxies. README says when that is safe.
+ */
+function trustProxyOption(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
+  const slowClients = createSlowClientGuard({
+    ...config.clients,
+    isUpload: isDocumentUpload,
+    // A trusted proxy carries many clients' connections; with a hop count its address is unknown.
+    unbounded: Array.isArray(config.trustProxy) ? addressMatcher(config.trustProxy) : undefined,
+  });
   const app = Fastify({
+    ...slowClients.serverOptions,
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     // Path parameters up to 256 characters (device serials may have 128, percent-encoded more).
     routerOptions: { maxParamLength: 256 },
-    trustProxy: config.mode === 'production',
+    // Only TRUST_PROXY's proxies may name the client; by default X-Forwarded-For is ignored.
+    trustProxy: trustProxyOption(config.trustProxy),
     // Honour a sane incoming id so a request can be traced across services.
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
@@ -96,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
   await app.register(metricsPlugin);
+  slowClients.install(app);
   await app.register(corsPlugin, {
     origins: config.corsOrigins,
     exposedHeaders: ['x-request-id', 'etag', 'content-disposition', 'content-range', 'accept-ranges', 'x-next-cursor', 'link', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
@@ -104,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxAgeSeconds: 600,
   });
   // Before any route: it attaches its hook to routes as they are added, after their scope's auth hook.
-  await app.register(rateLimitPlugin, config.rateLimit);
+  await app.register(rateLimitPlugin, { ...config.rateLimit, shared: deps.sharedRateCounter });
   await app.register(docsPlugin, { publicBaseUrl: config.publicBaseUrl, version: '0.1.0' });
   // Before any route: it attaches its hooks to routes as they are added.
   await app.register(responseCachePlugin, { database, ...config.responseCache });

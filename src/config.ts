@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { readChainConfig, type ChainConfig } from './chain/config.ts';
 import { parseFirmwareConnectors } from './firmware/config.ts';
+import { parseTrustProxy, type TrustProxy } from './domain/trust-proxy.ts';
 
 export type Mode = 'embedded' | 'production';
 
@@ -24,7 +25,13 @@ export interface Config {
   logLevel: string;
   prettyLogs: boolean;
   bodyLimitBytes: number;
+  /** Whose X-Forwarded-For names the client (TRUST_PROXY); false: the socket's address is the client. */
+  trustProxy: TrustProxy;
+  /** Slow clients: headers and bodies must arrive within requestTimeoutMs (uploads: no pause longer); open connections per address (0: unbounded). */
+  clients: { requestTimeoutMs: number; maxConnectionsPerIp: number };
   rateLimit: { max: number; windowMs: number };
+  /** Rate-limit counters shared by replicas in this Redis; unset: counted per process. */
+  redisUrl: string | undefined;
   /** Repeat authenticated GETs served from memory (src/http/plugins/response-cache.ts); maxBytes 0 = off. */
   responseCache: { maxBytes: number; ttlMs: number };
   corsOrigins: string[] | '*';
@@ -69,6 +76,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
   const audience = read.string('JWT_AUDIENCE', prod);
   const publicBaseUrl = read.url('PUBLIC_BASE_URL', prod, ['http:', 'https:']) ?? `http://localhost:${port || 8080}`;
 
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (!trustProxy.ok) problems.push(trustProxy.problem);
+
   const corsRaw = env.CORS_ORIGINS?.trim();
   const corsOrigins: string[] | '*' = !corsRaw || corsRaw === '*' ? '*' : corsRaw.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -83,10 +93,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     logLevel: env.LOG_LEVEL ?? 'info',
     prettyLogs: !prod && env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true,
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    trustProxy: trustProxy.ok ? trustProxy.value : false,
+    clients: {
+      requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+      maxConnectionsPerIp: read.int('MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
+    },
     rateLimit: {
       max: read.int('RATE_LIMIT_MAX', 600, 1, Number.MAX_SAFE_INTEGER),
       windowMs: read.int('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
     },
+    redisUrl: read.url('REDIS_URL', false, ['redis:', 'rediss:']),
     responseCache: {
       maxBytes: read.int('RESPONSE_CACHE_MAX_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
       ttlMs: read.int('RESPONSE_CACHE_TTL_MS', 10_000, 1, 3_600_000),

@@ -17,6 +17,7 @@ import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/en
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers } from './chain/workers.ts';
 import { indexerPollMs } from './chain/config.ts';
+import { createRedisRateCounter, type SharedRateCounter } from './storage/redis-rate-counter.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -86,6 +87,21 @@ export function blobStoreFrom(config: Config): BlobStore {
   return createBlobStore({ dataDir: config.dataDir, s3Bucket: config.s3.bucket, s3Region: config.s3.region, s3Endpoint: config.s3.endpoint });
 }
 
+/** Rate-limit counters in Redis when REDIS_URL is set; its outages are logged at most every 30 s. */
+export function sharedRateCounterFrom(config: Config, logger: any): SharedRateCounter | undefined {
+  if (!config.redisUrl) return undefined;
+  let warnedAt = -Infinity;
+  return createRedisRateCounter({
+    url: config.redisUrl,
+    onError: (err) => {
+      if (Date.now() - warnedAt < 30_000) return;
+      warnedAt = Date.now();
+      logger.warn({ err: err.message }, 'REDIS_URL unreachable: rate limits are counted per replica until it answers');
+    },
+    onReady: () => logger.info('rate limits are counted in Redis (REDIS_URL), shared by every replica'),
+  });
+}
+
 /** What the document reconciler needs, for the CLI and the periodic in-process run alike. */
 export function documentReconcileDeps(config: Config, database: Database, store: BlobStore): ReconcileDeps {
   return {
@@ -133,7 +149,9 @@ export async function startService(config: Config, logger: any): Promise<Service
     // The workers start last (below); a request enqueued before that waits for their first tick.
     const relayerAlarm = { wake: (): void => {} };
     const onTransactionQueued = () => relayerAlarm.wake();
-    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued });
+    const sharedRateCounter = sharedRateCounterFrom(config, logger);
+    if (sharedRateCounter) cleanups.push(() => sharedRateCounter.close());
+    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued, sharedRateCounter });
     cleanups.push(() => app.close());
     await app.listen({ port: config.port, host: config.host });
     const reconciler = startPeriodicReconciler({

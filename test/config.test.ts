@@ -75,6 +75,25 @@ describe('loadConfig', () => {
         },
       },
       { name: 'an empty variable means unset', env: { PORT: '', S3_BUCKET: '' }, expect: (c) => (assert.equal(c.port, 8080), assert.equal(c.s3.bucket, undefined)) },
+      { name: 'TRUST_PROXY is unset: nobody is trusted, in production too', env: PRODUCTION_ENV, expect: (c) => assert.equal(c.trustProxy, false) },
+      { name: 'TRUST_PROXY as a hop count', env: { TRUST_PROXY: '2' }, expect: (c) => assert.equal(c.trustProxy, 2) },
+      {
+        name: 'TRUST_PROXY as a list of addresses and CIDRs',
+        env: { TRUST_PROXY: ' 10.0.0.0/8, 192.168.1.7 ,fd00::/8,::1' },
+        expect: (c) => assert.deepEqual(c.trustProxy, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1']),
+      },
+      {
+        name: 'slow-client bounds default to 30 s and 256 connections per address',
+        env: {},
+        expect: (c) => assert.deepEqual(c.clients, { requestTimeoutMs: 30_000, maxConnectionsPerIp: 256 }),
+      },
+      {
+        name: 'REQUEST_TIMEOUT_MS and MAX_CONNECTIONS_PER_IP are read (0 connections: unbounded)',
+        env: { REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS_PER_IP: '0' },
+        expect: (c) => assert.deepEqual(c.clients, { requestTimeoutMs: 5000, maxConnectionsPerIp: 0 }),
+      },
+      { name: 'REDIS_URL unset: rate limits are counted per process', env: {}, expect: (c) => assert.equal(c.redisUrl, undefined) },
+      { name: 'REDIS_URL takes redis: and rediss: URLs', env: { REDIS_URL: 'rediss://u:p@cache:6380/2' }, expect: (c) => assert.equal(c.redisUrl, 'rediss://u:p@cache:6380/2') },
       {
         name: 'DEVICES_API_MODE=embedded wins over NODE_ENV=production',
         env: { NODE_ENV: 'production', DEVICES_API_MODE: 'embedded' },
@@ -126,6 +145,11 @@ describe('loadConfig', () => {
       { name: 'a boolean that is neither true nor false', env: { DOCUMENT_DOWNLOAD_REDIRECT: 'yes' }, named: ['DOCUMENT_DOWNLOAD_REDIRECT'] },
       { name: 'an unknown DEVICES_API_MODE', env: { DEVICES_API_MODE: 'staging' }, named: ['DEVICES_API_MODE'], match: /got "staging"/ },
       { name: 'production without S3 says how to keep blobs locally', env: { ...PRODUCTION_ENV, S3_BUCKET: undefined }, named: ['S3_BUCKET'], match: /ALLOW_LOCAL_BLOBS=true/ },
+      { name: 'TRUST_PROXY=true, which would let any client pick its address', env: { TRUST_PROXY: 'true' }, named: ['TRUST_PROXY'], match: /hop count|addresses/ },
+      { name: 'a TRUST_PROXY entry that is not an address', env: { TRUST_PROXY: '10.0.0.0/8, proxy.internal' }, named: ['TRUST_PROXY'], match: /"proxy\.internal"/ },
+      { name: 'a TRUST_PROXY CIDR with too many bits', env: { TRUST_PROXY: '10.0.0.0/33' }, named: ['TRUST_PROXY'] },
+      { name: 'a REQUEST_TIMEOUT_MS under a second', env: { REQUEST_TIMEOUT_MS: '10' }, named: ['REQUEST_TIMEOUT_MS'] },
+      { name: 'a REDIS_URL of another scheme', env: { REDIS_URL: 'http://cache:6379' }, named: ['REDIS_URL'], match: /redis: or rediss:/ },
       {
         name: 'every problem is reported at once',
         env: { PORT: 'x', RATE_LIMIT_MAX: 'y', DATABASE_URL: 'z', DEVICES_API_MODE: 'w' },
