@@ -9,9 +9,9 @@ const DevicesList = Type.Object({
   userDevices: Type.Array(UserDevice),
   sharedDevices: Type.Array(UserDevice),
   nextCursor: Type.Optional(Type.String()),
-});
+}, { $id: 'UserDeviceList' });
 
-const SingleDevice = Type.Object({ userDevice: UserDevice });
+const SingleDevice = Type.Object({ userDevice: UserDevice }, { $id: 'SingleUserDevice' });
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -23,7 +23,9 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'listMyVehicles',
         summary: 'Vehicles the caller registered or whose NFT the caller owns, newest first',
+        description: 'Paged with limit and cursor: when more remain, nextCursor is the cursor of the next page. sharedDevices is always empty here (see /v1/user/devices/shared).',
         querystring: PageQuery,
         response: { 200: DevicesList, ...errorResponses(400, 401) },
       },
@@ -41,7 +43,9 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'listSharedVehicles',
         summary: 'Vehicles on which the caller holds an unexpired privilege',
+        description: 'Vehicles another user owns on which the caller holds an unexpired privilege; paged like /v1/user/devices/me. userDevices is always empty here.',
         querystring: PageQuery,
         response: { 200: DevicesList, ...errorResponses(400, 401) },
       },
@@ -58,13 +62,15 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'createVehicle',
         summary: 'Register a vehicle by device definition id',
+        description: 'Registers a vehicle for the caller from a device definition id (make_model_year slug). Unknown definition → 404.',
         body: Type.Object(
           {
             deviceDefinitionId: Type.String({ minLength: 1, maxLength: 200, description: 'Definition slug, e.g. ford_bronco_2021' }),
             countryCode: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 3166-1 alpha-3' }),
           },
-          { additionalProperties: false },
+          { $id: 'CreateVehicleRequest', additionalProperties: false },
         ),
         response: { 201: SingleDevice, ...errorResponses(400, 401, 404) },
       },
@@ -81,14 +87,16 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'createVehicleFromVin',
         summary: 'Register a vehicle from its VIN (decoded offline from NHTSA vPIC data)',
+        description: 'Decodes the VIN offline (NHTSA vPIC data) to its device definition and registers the vehicle. A VIN another user registered → 409; a VIN that cannot be decoded → 424.',
         body: Type.Object(
           {
             vin: Type.String({ minLength: 1, maxLength: 64 }),
             countryCode: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 3166-1 alpha-3' }),
             canProtocol: Type.Optional(Type.String({ maxLength: 16 })),
           },
-          { additionalProperties: false },
+          { $id: 'CreateVehicleFromVinRequest', additionalProperties: false },
         ),
         response: { 201: SingleDevice, ...errorResponses(400, 401, 409, 424) },
       },
@@ -105,7 +113,9 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'deleteVehicle',
         summary: 'Delete a vehicle that is not minted (its documents are kept, unlinked)',
+        description: 'Deletes one of the caller’s vehicles. A minted vehicle (or one with a mint under way) → 409.',
         params: UserDeviceIdParams,
         response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(400, 401, 404, 409) },
       },
