@@ -58,6 +58,7 @@ export const TransactionRequest = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
+  { $id: 'TransactionRequest' },
 );
 export type TransactionRequest = Static<typeof TransactionRequest>;
 
@@ -84,7 +85,9 @@ export const Nullable = <T extends TSchema>(t: T) => {
     return Type.Unsafe<Static<T> | null>({ type: s.anyOf[0]?.type, enum: [...s.anyOf.map((m) => m.const), null], nullable: true });
   }
   if (s.type === undefined) throw new TypeError('Nullable() needs a schema with a type');
-  return Type.Unsafe<Static<T> | null>({ ...t, nullable: true });
+  // A nullable copy is another schema: it must not claim T's $id (the document names T by it).
+  const { $id: _id, ...rest } = t as TSchema & { $id?: string };
+  return Type.Unsafe<Static<T> | null>({ ...rest, nullable: true });
 };
 
 export const UserDevice = Type.Object(
@@ -146,5 +149,6 @@ export const UserDevice = Type.Object(
     ),
     createdAt: Timestamp,
   },
+  { $id: 'UserDevice' },
 );
 export type UserDevice = Static<typeof UserDevice>;

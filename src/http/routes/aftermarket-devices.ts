@@ -38,7 +38,7 @@ export const AftermarketDeviceInfo = Type.Object({
   shouldUpdate: Nullable(Type.Boolean({ description: 'Not updated and no update under way; null when unknown' })),
   releaseVersion: Nullable(Type.String({ description: 'The firmware version the device last reported (as firmware.releaseVersion)' })),
   deviceName: Nullable(Type.String({ description: 'The three-word device name of its NFT metadata' })),
-});
+}, { $id: 'AftermarketDevice' });
 
 const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
 
@@ -50,7 +50,7 @@ export const ClaimDevicePayload = Type.Object(
     domain: Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() }),
     message: Type.Object({ aftermarketDeviceNode: Type.String({ description: 'uint256 in decimal' }), owner: Type.String() }),
   },
-  { description: 'EIP-712 typed data; the caller’s wallet and the device key both sign it as-is' },
+  { $id: 'ClaimingPayload', description: 'EIP-712 typed data; the caller’s wallet and the device key both sign it as-is' },
 );
 
 const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
@@ -63,7 +63,7 @@ const ClaimRequestBody = Type.Object(
     ...ClaimFields,
     claimRequest: Type.Optional(Type.Object(ClaimFields, { additionalProperties: false, description: '@dimo-network/data-sdk wraps the body in this' })),
   },
-  { additionalProperties: false },
+  { $id: 'ClaimingRequest', additionalProperties: false },
 );
 
 function toResponse(p: ClaimPayload): Static<typeof ClaimDevicePayload> {
@@ -102,7 +102,9 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
       schema: {
         tags,
         security,
+        operationId: 'getAftermarketDeviceBySerial',
         summary: 'An aftermarket device by serial: readable by anyone while unclaimed and unpaired, then by its owner or its vehicle’s owner',
+        description: 'The device’s token id, address, manufacturer, owner, pairing and firmware.',
         params: SerialParams,
         response: { 200: AftermarketDeviceInfo, ...errorResponses(400, 401, 404) },
       },
@@ -119,7 +121,9 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
       schema: {
         tags,
         security,
+        operationId: 'getClaimingPayload',
         summary: 'EIP-712 ClaimAftermarketDeviceSign payload for the caller’s wallet (and the device key) to sign',
+        description: 'The typed data the new owner and the device key both sign to claim the device. Already claimed → 409.',
         params: SerialParams,
         response: { 200: ClaimDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
@@ -133,7 +137,9 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
       schema: {
         tags,
         security,
+        operationId: 'signClaimingPayload',
         summary: 'Claim the device with both signatures (without any: the payload to sign, as GET)',
+        description: 'With both signatures: relays the claim and answers 202 with the transaction request. Without any (an empty body, as the data-sdk sends): the payload, as GET.',
         params: SerialParams,
         body: ClaimRequestBody,
         response: { 200: ClaimDevicePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
@@ -154,7 +160,9 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
       schema: {
         tags,
         security,
+        operationId: 'unclaimAftermarketDevice',
         summary: 'Development only: the owner returns the device to its manufacturer so it can be claimed again',
+        description: 'Not present in production mode. Relays the return and answers 202 with the transaction request.',
         params: SerialParams,
         response: { 202: TransactionRequest, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },

@@ -33,7 +33,7 @@ const UploadForm = Type.Object({
   name: Type.String({ minLength: 1, maxLength: MAX_DOCUMENT_NAME_CHARS }),
   type: Type.Union(DOCUMENT_TYPES.map((t) => Type.Literal(t))),
   userDeviceId: Type.Optional(Type.String({ description: "one of the caller's vehicles (also accepted as userDeviceID)" })),
-});
+}, { $id: 'DocumentUpload' });
 
 const DocumentIdParams = Type.Object({ documentId: Ksuid });
 
@@ -78,6 +78,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       schema: {
         tags,
         security,
+        operationId: 'uploadDocument',
         summary: 'Upload a document (multipart/form-data: file, name, type, optional userDeviceId)',
         description:
           'Fields may come in any order. The content must be JPEG, PNG or PDF, judged from its first bytes; a ' +
@@ -103,6 +104,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       schema: {
         tags,
         security,
+        operationId: 'listDocuments',
         summary: "The caller's documents, newest first",
         description:
           'A bare array, as the original API returned. When more remain, the x-next-cursor header (and a Link ' +
@@ -134,7 +136,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       schema: {
         tags,
         security,
+        operationId: 'getDocument',
         summary: "One of the caller's documents",
+        description: 'A document’s metadata: name, type, size, content type and where to download it.',
         params: DocumentIdParams,
         response: { 200: { $ref: 'Document#' }, ...errorResponses(400, 401, 404) },
       },
@@ -148,7 +152,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       schema: {
         tags,
         security,
+        operationId: 'downloadDocument',
         summary: "The document's bytes (Range, If-None-Match; a redirect to storage when so configured)",
+        description: 'The content with its stored content type. Supports Range (206) and If-None-Match (304); with DOCUMENT_DOWNLOAD_REDIRECT=true, a 302 to a short-lived presigned URL instead.',
         params: DocumentIdParams,
         response: {
           200: Binary('The whole document'),
@@ -185,7 +191,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       schema: {
         tags,
         security,
+        operationId: 'deleteDocument',
         summary: 'Delete a document (its metadata and its bytes)',
+        description: 'Deletes a document’s metadata and its stored bytes.',
         params: DocumentIdParams,
         response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(400, 401, 404) },
       },

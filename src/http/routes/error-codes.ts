@@ -18,7 +18,7 @@ const SubmitBody = Type.Object(
       Type.Object({ errorCodes: CodeList }, { additionalProperties: false, description: 'The wrapped form @dimo-network/data-sdk sends' }),
     ),
   },
-  { additionalProperties: false, description: 'Either errorCodes or queryDeviceErrorCodes.errorCodes' },
+  { $id: 'SubmitErrorCodesRequest', additionalProperties: false, description: 'Either errorCodes or queryDeviceErrorCodes.errorCodes' },
 );
 
 function codesFrom(body: Static<typeof SubmitBody>): unknown[] {
@@ -43,7 +43,7 @@ const ErrorCodeEntry = Type.Object({
 const ErrorCodesResult = Type.Object({
   errorCodes: Type.Array(ErrorCodeEntry),
   clearedAt: Type.Union([Timestamp, Type.Null()]),
-});
+}, { $id: 'ErrorCodesResult' });
 
 const QueryHistory = Type.Object({
   queries: Type.Array(
@@ -55,7 +55,7 @@ const QueryHistory = Type.Object({
     }),
   ),
   nextCursor: Type.Optional(Type.String()),
-});
+}, { $id: 'ErrorCodeHistory' });
 
 const tags = ['error codes'];
 const security = [{ bearerAuth: [] }];
@@ -67,7 +67,9 @@ export const errorCodeRoutes: FastifyPluginAsyncTypebox<{ errorCodes: ErrorCodeS
       schema: {
         tags,
         security,
+        operationId: 'submitErrorCodes',
         summary: "Describe a vehicle's diagnostic trouble codes and keep them in its history",
+        description: 'Takes SAE J2012 codes (or the data-sdk’s wrapped form), answers each with its description, system and subsystem, and stores the query in the vehicle’s history.',
         params: UserDeviceIdParams,
         body: SubmitBody,
         response: { 200: ErrorCodesResult, ...errorResponses(400, 401, 404) },
@@ -82,7 +84,9 @@ export const errorCodeRoutes: FastifyPluginAsyncTypebox<{ errorCodes: ErrorCodeS
       schema: {
         tags,
         security,
+        operationId: 'listErrorCodes',
         summary: "A vehicle's submitted error codes, newest first",
+        description: 'The vehicle’s stored error-code queries, newest first, each with when it was cleared (if it was).',
         params: UserDeviceIdParams,
         querystring: PageQuery,
         response: { 200: QueryHistory, ...errorResponses(400, 401, 404) },
@@ -102,7 +106,9 @@ export const errorCodeRoutes: FastifyPluginAsyncTypebox<{ errorCodes: ErrorCodeS
       schema: {
         tags,
         security,
+        operationId: 'clearErrorCodes',
         summary: 'Mark the most recent error codes of a vehicle as cleared (bookkeeping only)',
+        description: 'Marks the latest query as cleared; it sends nothing to the vehicle. Nothing to clear, or already cleared → 409.',
         params: UserDeviceIdParams,
         response: { 200: ErrorCodesResult, ...errorResponses(400, 401, 404, 409) },
       },

@@ -22,10 +22,10 @@ export const UpdateTask = Type.Object(
     toVersion: Nullable(Type.String()),
     failureReason: Type.Optional(Type.String({ description: 'Why the device cloud reports the update as failed' })),
   },
-  { description: "A firmware update requested through the manufacturer's device cloud" },
+  { $id: 'FirmwareUpdateTask', description: "A firmware update requested through the manufacturer's device cloud" },
 );
 
-const EmptyBody = Type.Object({}, { additionalProperties: false });
+const EmptyBody = Type.Object({}, { $id: 'FirmwareUpdateRequest', additionalProperties: false });
 
 export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdateService }> = async (app, { firmware }) => {
   // A POST without a body, or with an empty JSON body, is the normal form here.
@@ -37,6 +37,7 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdat
       schema: {
         tags,
         security,
+        operationId: 'requestFirmwareUpdate',
         summary: "Request a firmware update through the manufacturer's device cloud (owner or paired vehicle's owner)",
         description: 'Already on the latest release → 200 with status Succeeded; otherwise 202 with the new task (or the one already under way). No connector configured for the manufacturer → 501.',
         params: Type.Object({ serial: SerialParam }),
@@ -56,7 +57,9 @@ export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdat
       schema: {
         tags,
         security,
+        operationId: 'getFirmwareUpdate',
         summary: 'A firmware update task; an unfinished one is polled from the device cloud',
+        description: 'A firmware update task by id; while unfinished, its state is fetched from the manufacturer’s device cloud.',
         params: Type.Object({ serial: SerialParam, taskId: Ksuid }),
         response: { 200: UpdateTask, ...errorResponses(400, 401, 404) },
       },

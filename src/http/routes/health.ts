@@ -31,17 +31,17 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: Record<string, Re
     '/health',
     {
       config: unlimited,
-      schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+      schema: { tags: ['operations'], operationId: 'getHealth', summary: 'The process is up', description: 'Liveness: answers as long as the process runs, without touching any dependency. Never rate limited.', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }, { $id: 'Health' }) } },
     },
     async () => ({ status: 'ok' as const }),
   );
 
-  const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) });
+  const Ready = Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Type.String()) }, { $id: 'Readiness' });
   app.get(
     '/ready',
     {
       config: unlimited,
-      schema: { tags: ['operations'], summary: 'Every dependency (database, blob store, chain) answers', response: { 200: Ready, 503: Ready } },
+      schema: { tags: ['operations'], operationId: 'getReadiness', summary: 'Every dependency (database, blob store, chain) answers', description: 'Readiness: runs every dependency check (each bounded by a timeout) and answers 503 with the failing ones named when any is down. Point load balancers here. Never rate limited.', security: [], response: { 200: Ready, 503: Ready } },
     },
     async (_req, reply) => {
       const names = Object.keys(checks);

@@ -24,7 +24,7 @@ export const PairDevicePayload = Type.Object(
     domain: Domain,
     message: PairMessage,
   },
-  { description: 'EIP-712 typed data; the vehicle owner signs it as-is, and the device key too when the owners differ' },
+  { $id: 'PairingPayload', description: 'EIP-712 typed data; the vehicle owner signs it as-is, and the device key too when the owners differ' },
 );
 
 /** The `eth_signTypedData_v4` object for UnPairAftermarketDeviceSign (capital P, as the registry spells it). */
@@ -35,7 +35,7 @@ export const UnpairDevicePayload = Type.Object(
     domain: Domain,
     message: PairMessage,
   },
-  { description: 'EIP-712 typed data; the vehicle owner or the device owner signs it as-is' },
+  { $id: 'UnpairingPayload', description: 'EIP-712 typed data; the vehicle owner or the device owner signs it as-is' },
 );
 
 const SerialText = Type.String({ minLength: 1, maxLength: 256, description: 'Device serial (trimmed; UUID serials in any case)' });
@@ -58,7 +58,7 @@ const PairRequestBody = Type.Object(
     serial: Type.Optional(SerialText),
     externalId: Type.Optional({ ...SerialText, description: 'Synonym of serial' }),
   },
-  { additionalProperties: false },
+  { $id: 'PairingRequest', additionalProperties: false },
 );
 
 const UnpairRequestBody = Type.Object(
@@ -68,7 +68,7 @@ const UnpairRequestBody = Type.Object(
     serial: Type.Optional({ ...SerialText, description: 'Optional: the paired device, as a check (another device → 409)' }),
     externalId: Type.Optional({ ...SerialText, description: 'Synonym of serial (the original API’s name)' }),
   },
-  { additionalProperties: false },
+  { $id: 'UnpairingRequest', additionalProperties: false },
 );
 
 /** `a` unless it is absent, else `b`; both given and different is a 400 naming them. */
@@ -116,7 +116,9 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
       schema: {
         tags,
         security,
+        operationId: 'getPairingPayload',
         summary: 'EIP-712 PairAftermarketDeviceSign payload: the named device (?serial=), else your one claimed, unpaired device',
+        description: 'The typed data to sign to pair an aftermarket device with the vehicle. Already paired → 409.',
         params: UserDeviceIdParams,
         querystring: PairQuery,
         response: { 200: PairDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
@@ -131,7 +133,9 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
       schema: {
         tags,
         security,
+        operationId: 'signPairingPayload',
         summary: "Pair an aftermarket device with the vehicle: the vehicle owner's signature, plus the device's when the owners differ",
+        description: 'Relays the pairing with the signatures (checked against the chain) and answers 202 with the transaction request.',
         params: UserDeviceIdParams,
         body: PairRequestBody,
         response: { 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
@@ -146,7 +150,9 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
       schema: {
         tags,
         security,
+        operationId: 'getUnpairingPayload',
         summary: 'EIP-712 UnPairAftermarketDeviceSign payload for the device paired with the vehicle',
+        description: 'The typed data to sign to unpair the device paired with the vehicle. Not paired → 409.',
         params: UserDeviceIdParams,
         response: { 200: UnpairDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
@@ -160,7 +166,9 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
       schema: {
         tags,
         security,
+        operationId: 'signUnpairingPayload',
         summary: "Unpair the vehicle's aftermarket device, signed by the vehicle owner or the device owner",
+        description: 'Relays the unpairing with the signature and answers 202 with the transaction request.',
         params: UserDeviceIdParams,
         body: UnpairRequestBody,
         response: { 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },

@@ -18,7 +18,7 @@ const Metadata = Type.Object({
   description: Type.String(),
   image: Type.Optional(Type.String()),
   attributes: Type.Array(Type.Object({ trait_type: Type.String(), value: Type.String() })),
-});
+}, { $id: 'NftMetadata' });
 
 const tags = ['public metadata'];
 const TokenParams = Type.Object({ tokenId: TokenIdParam });
@@ -58,7 +58,7 @@ export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicM
   const config = { rateLimit: false as const };
   app.get(
     '/v1/aftermarket/device/:tokenId',
-    { config, schema: { tags, summary: 'Aftermarket device NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
+    { config, schema: { tags, operationId: 'getAftermarketDevice', summary: 'Aftermarket device NFT metadata', description: 'ERC-721 metadata (name, description, image, attributes) of an aftermarket device NFT. Public and cacheable (ETag, max-age 60).', security: [], params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404, 429) } } },
     (req, reply) => answer(req, reply, metadata.aftermarketDevice(tokenId(req.params.tokenId), charge(req, reply)), 'Aftermarket device'),
   );
 
@@ -68,9 +68,12 @@ export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicM
       config,
       schema: {
         tags,
+        operationId: 'getAftermarketDeviceMetadataByAddress',
         summary: 'Aftermarket device NFT metadata by the device address',
+        description: 'The same metadata, found by the device’s Ethereum address (any case).',
+        security: [],
         params: Type.Object({ address: Type.String({ maxLength: 64 }) }),
-        response: { 200: Metadata, ...errorResponses(400, 404) },
+        response: { 200: Metadata, ...errorResponses(400, 404, 429) },
       },
     },
     (req, reply) => {
@@ -82,25 +85,25 @@ export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicM
 
   app.get(
     '/v1/aftermarket/device/:tokenId/image',
-    { config, schema: { tags, summary: 'Aftermarket device image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
+    { config, schema: { tags, operationId: 'getAftermarketDeviceImage', summary: 'Aftermarket device image (PNG)', description: 'The manufacturer’s image of an aftermarket device NFT, as PNG. Public and cacheable.', security: [], params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404, 429) } } },
     (req, reply) => answer(req, reply, metadata.aftermarketDeviceImage(tokenId(req.params.tokenId), charge(req, reply)), 'Aftermarket device'),
   );
 
   app.get(
     '/v1/synthetic/device/:tokenId',
-    { config, schema: { tags, summary: 'Synthetic device NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
+    { config, schema: { tags, operationId: 'getSyntheticDevice', summary: 'Synthetic device NFT metadata', description: 'ERC-721 metadata of a synthetic device NFT (an integration acting for a vehicle). Public and cacheable.', security: [], params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404, 429) } } },
     (req, reply) => answer(req, reply, metadata.syntheticDevice(tokenId(req.params.tokenId), charge(req, reply)), 'Synthetic device'),
   );
 
   app.get(
     '/v1/vehicle/:tokenId',
-    { config, schema: { tags, summary: 'Vehicle NFT metadata', params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404) } } },
+    { config, schema: { tags, operationId: 'getVehicle', summary: 'Vehicle NFT metadata', description: 'ERC-721 metadata of a vehicle NFT: make, model and year as attributes. Public and cacheable.', security: [], params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404, 429) } } },
     (req, reply) => answer(req, reply, metadata.vehicle(tokenId(req.params.tokenId), charge(req, reply)), 'Vehicle'),
   );
 
   app.get(
     '/v1/vehicle/:tokenId/image',
-    { config, schema: { tags, summary: 'Vehicle image (PNG)', params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404) } } },
+    { config, schema: { tags, operationId: 'getVehicleImage', summary: 'Vehicle image (PNG)', description: 'The image of a vehicle NFT, as PNG. Public and cacheable.', security: [], params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404, 429) } } },
     (req, reply) => answer(req, reply, metadata.vehicleImage(tokenId(req.params.tokenId), charge(req, reply)), 'Vehicle'),
   );
 };

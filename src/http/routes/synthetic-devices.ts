@@ -27,7 +27,7 @@ export const MintSyntheticPayload = Type.Object(
       vehicleNode: Type.String({ description: 'uint256 in decimal' }),
     }),
   },
-  { description: "EIP-712 typed data; the vehicle owner signs it as-is (the synthetic device's wallet signs it on the server)" },
+  { $id: 'SyntheticDeviceMintingPayload', description: "EIP-712 typed data; the vehicle owner signs it as-is (the synthetic device's wallet signs it on the server)" },
 );
 
 const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
@@ -36,7 +36,7 @@ const MintSyntheticBody = Type.Object(
     signature: Type.Optional(signatureText("The vehicle owner's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
     userSignature: Type.Optional(signatureText('Synonym of signature')),
   },
-  { additionalProperties: false },
+  { $id: 'SyntheticDeviceMintingRequest', additionalProperties: false },
 );
 
 function tokenId(raw: string): bigint {
@@ -76,7 +76,9 @@ export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: Synth
       schema: {
         tags,
         security,
+        operationId: 'getSyntheticDeviceMintingPayload',
         summary: 'EIP-712 MintSyntheticDeviceSign payload for the vehicle owner to sign',
+        description: 'The typed data the vehicle owner signs to mint a synthetic device for the vehicle and integration. Not minted yet, or one exists already → 409.',
         params: Params,
         response: { 200: MintSyntheticPayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
@@ -90,7 +92,9 @@ export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: Synth
       schema: {
         tags,
         security,
+        operationId: 'signSyntheticDeviceMintingPayload',
         summary: "Mint a synthetic device for the vehicle and integration with the owner's signature (without one: the payload, as GET)",
+        description: 'With the owner signature: relays the mint and answers 202 with the transaction request. Without one: the payload, as GET.',
         params: Params,
         body: MintSyntheticBody,
         response: { 200: MintSyntheticPayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },

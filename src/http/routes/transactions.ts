@@ -12,7 +12,9 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<{ transactions: Transa
       schema: {
         tags: ['transactions'],
         security: [{ bearerAuth: [] }],
+        operationId: 'getTransaction',
         summary: 'State of a transaction request (Unsubmitted → Submitted → Mined → Confirmed, or Failed with a reason)',
+        description: 'A relayed transaction the caller requested (mint, claim, pair, unpair…), by the requestId a 202 answered with.',
         params: Type.Object({ requestId: Ksuid }),
         response: { 200: TransactionRequest, ...errorResponses(400, 401, 404) },
       },

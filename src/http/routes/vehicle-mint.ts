@@ -34,7 +34,7 @@ export const MintVehiclePayload = Type.Object(
       infos: Type.Array(Type.String()),
     }),
   },
-  { description: 'EIP-712 typed data to sign with eth_signTypedData_v4 (MetaMask, viem, ethers sign it as-is)' },
+  { $id: 'MintingPayload', description: 'EIP-712 typed data to sign with eth_signTypedData_v4 (MetaMask, viem, ethers sign it as-is)' },
 );
 
 const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
@@ -51,7 +51,7 @@ const MintRequestBody = Type.Object(
     ...MintFields,
     mintRequest: Type.Optional(Type.Object(MintFields, { additionalProperties: false, description: '@dimo-network/data-sdk wraps the body in this' })),
   },
-  { additionalProperties: false },
+  { $id: 'MintingRequest', additionalProperties: false },
 );
 
 function toResponse(p: MintPayload): Static<typeof MintVehiclePayload> {
@@ -82,7 +82,9 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
       schema: {
         tags,
         security,
+        operationId: 'getMintingPayload',
         summary: "EIP-712 MintVehicleWithDeviceDefinitionSign payload for the caller's wallet to sign",
+        description: 'The typed data the vehicle owner signs (eth_signTypedData_v4) to mint the vehicle. Already minted or a mint under way → 409.',
         params: UserDeviceIdParams,
         response: { 200: MintVehiclePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
@@ -97,7 +99,9 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
       schema: {
         tags,
         security,
+        operationId: 'signMintingPayload',
         summary: 'Mint the vehicle as an NFT with the owner signature (without one: the payload to sign, as GET)',
+        description: 'With the owner signature of the payload: relays the mint and answers 202 with the transaction request. Without a signature (an empty body, as the data-sdk sends): the payload, as GET.',
         params: UserDeviceIdParams,
         body: MintRequestBody,
         response: { 200: MintVehiclePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },

@@ -9,21 +9,22 @@ const DevicesList = Type.Object({
   userDevices: Type.Array(UserDevice),
   sharedDevices: Type.Array(UserDevice),
   nextCursor: Type.Optional(Type.String()),
-});
+}, { $id: 'UserDeviceList' });
 
-const SingleDevice = Type.Object({ userDevice: UserDevice });
+const SingleDevice = Type.Object({ userDevice: UserDevice }, { $id: 'SingleUserDevice' });
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
 
 export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService }> = async (app, { vehicles }) => {
-  const listed = (path: string, summary: string, mine: boolean) =>
+  const listed = (path: string, operationId: string, summary: string, mine: boolean) =>
     app.get(
       path,
       {
         schema: {
           tags,
           security,
+          operationId,
           summary,
           description:
             `Without \`limit\`, the whole list up to ${UNPAGED_VEHICLE_LIMIT} vehicles, as the original API answered. When more remain, ` +
@@ -55,8 +56,8 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       },
     );
 
-  listed('/v1/user/devices/me', 'Vehicles the caller registered or whose NFT the caller owns, newest first', true);
-  listed('/v1/user/devices/shared', 'Vehicles on which the caller holds an unexpired privilege, newest first', false);
+  listed('/v1/user/devices/me', 'listMyVehicles', 'Vehicles the caller registered or whose NFT the caller owns, newest first', true);
+  listed('/v1/user/devices/shared', 'listSharedVehicles', 'Vehicles on which the caller holds an unexpired privilege, newest first', false);
 
   app.post(
     '/v1/user/devices',
@@ -64,14 +65,16 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'createVehicle',
         summary: 'Register a vehicle by device definition id',
+        description: 'Registers a vehicle for the caller from a device definition id (make_model_year slug). Unknown definition → 404.',
         body: Type.Object(
           {
             deviceDefinitionId: Type.String({ minLength: 1, maxLength: 200, description: 'Definition slug, e.g. ford_bronco_2021' }),
             countryCode: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 3166-1 alpha-3' }),
             canProtocol: Type.Optional(CanProtocol),
           },
-          { additionalProperties: false },
+          { $id: 'CreateVehicleRequest', additionalProperties: false },
         ),
         response: { 201: SingleDevice, ...errorResponses(400, 401, 404) },
       },
@@ -88,14 +91,16 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'createVehicleFromVin',
         summary: 'Register a vehicle from its VIN (decoded offline from NHTSA vPIC data)',
+        description: 'Decodes the VIN offline (NHTSA vPIC data) to its device definition and registers the vehicle. A VIN another user registered → 409; a VIN that cannot be decoded → 424.',
         body: Type.Object(
           {
             vin: Type.String({ minLength: 1, maxLength: 64 }),
             countryCode: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 3166-1 alpha-3' }),
             canProtocol: Type.Optional(CanProtocol),
           },
-          { additionalProperties: false },
+          { $id: 'CreateVehicleFromVinRequest', additionalProperties: false },
         ),
         response: { 201: SingleDevice, ...errorResponses(400, 401, 409, 424) },
       },
@@ -112,7 +117,9 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
       schema: {
         tags,
         security,
+        operationId: 'deleteVehicle',
         summary: 'Delete a vehicle that is not minted (its documents are kept, unlinked)',
+        description: 'Deletes one of the caller’s vehicles. A minted vehicle (or one with a mint under way) → 409.',
         params: UserDeviceIdParams,
         response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(400, 401, 404, 409) },
       },
