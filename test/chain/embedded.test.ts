@@ -17,7 +17,8 @@ import {
   startEmbeddedChain,
   type EmbeddedChain,
 } from '../../src/chain/embedded.ts';
-import { chainCursor } from '../../src/db/schema.ts';
+import { createIndexer } from '../../src/chain/indexer.ts';
+import { aftermarketDevices, chainCursor, integrations } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const dirs: string[] = [];
@@ -126,6 +127,27 @@ describe('embedded chain', () => {
     const dir = tempDir();
     await stop(await start(dir));
     await assert.rejects(start(dir, { chainId: 1337 }), /CHAIN_ID=1337 but the embedded chain .* was created with chain id 31337/);
+  });
+});
+
+describe('indexing a chain restarted from its state file', () => {
+  it('indexes every event although the restored chain has no state for past blocks (as a pruned node)', async () => {
+    const dir = tempDir();
+    await stop(await start(dir));
+    const chain = await start(dir);
+    const db = await createTestDatabase();
+    try {
+      const device = await mintDevice(chain, 'pruned-1');
+      const indexer = createIndexer({ database: db, chain: chain.context });
+      for (let i = 0; i < 20 && !(await indexer.tick()).caughtUp; i++);
+      const names = (await db.db.select().from(integrations)).map((r) => r.name).sort();
+      assert.deepEqual(names, ['SmartCar', 'Tesla']);
+      const devices = await db.db.select().from(aftermarketDevices);
+      assert.ok(devices.some((d) => d.tokenId === device.tokenId), 'the device minted after the restart is indexed');
+    } finally {
+      await db.destroy();
+      await stop(chain);
+    }
   });
 });
 
