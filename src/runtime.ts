@@ -17,6 +17,7 @@ import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/en
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers } from './chain/workers.ts';
 import { indexerPollMs } from './chain/config.ts';
+import { bindStartupListener, PortUnavailableError, type StartupListener } from './http/startup-listener.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -115,12 +116,16 @@ async function openDatabaseAndChain(config: Config, logger: any, cleanups: Clean
   return { database, chain };
 }
 
-export async function startService(config: Config, logger: any): Promise<Service> {
+/** `startup`: the port, already bound by the caller (`serve` binds it before loading this module); else bound here. */
+export async function startService(config: Config, logger: any, opts: { startup?: StartupListener } = {}): Promise<Service> {
   const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
+    // The port first: a clash fails in a second, before DATA_DIR or the database is touched.
+    const startup = opts.startup ?? (await bindStartupListener(config.port, config.host));
+    cleanups.push(() => startup.close());
     const catalog: DefinitionCatalog = await createDefinitionCatalog();
     cleanups.push(() => catalog.close());
     const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
@@ -135,7 +140,10 @@ export async function startService(config: Config, logger: any): Promise<Service
     const onTransactionQueued = () => relayerAlarm.wake();
     const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued });
     cleanups.push(() => app.close());
-    await app.listen({ port: config.port, host: config.host });
+    await startup.close();
+    await app.listen({ port: startup.port, host: config.host }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new PortUnavailableError(startup.port, config.host, e) : e;
+    });
     const reconciler = startPeriodicReconciler({
       ...documentReconcileDeps(config, database, blobStore),
       intervalMs: config.documents.reconcileIntervalMs,

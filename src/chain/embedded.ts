@@ -152,6 +152,12 @@ export interface EmbeddedChainOptions {
   blockTime?: number;
   /** Seconds between state dumps. */
   stateInterval: number;
+  /**
+   * A state file without chain.json is a first start stopped during its deploy: deploy again
+   * (true), or refuse it as a lost chain.json (false, the default). The caller passes true only
+   * when the database has indexed nothing, i.e. no one was ever shown anything from that chain.
+   */
+  redoUnfinishedDeploy?: boolean;
   logger?: { info(obj: object, msg: string): void };
 }
 
@@ -248,12 +254,19 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
   fs.mkdirSync(o.dataDir, { recursive: true });
   const paths = chainPaths(o.dataDir);
   const recorded = readChainFile(o.dataDir);
-  const stateExists = fs.existsSync(paths.state);
+  let stateExists = fs.existsSync(paths.state);
   if (recorded && !stateExists) {
     throw new LostChainStateError(o.dataDir, `${CHAIN_FILE} records a registry at ${recorded.deployment.registry} but ${CHAIN_STATE_FILE} is missing`);
   }
   if (!recorded && stateExists) {
-    throw new LostChainStateError(o.dataDir, `${CHAIN_STATE_FILE} exists but ${CHAIN_FILE} (which says where the registry is) is missing`);
+    if (!o.redoUnfinishedDeploy) {
+      throw new LostChainStateError(o.dataDir, `${CHAIN_STATE_FILE} exists but ${CHAIN_FILE} (which says where the registry is) is missing`);
+    }
+    // chain.json is written only once the deployment is complete and on disk, and nothing is
+    // served before it: this chain was never shown to anyone, so it is redone from scratch.
+    fs.rmSync(paths.state, { force: true });
+    stateExists = false;
+    o.logger?.info({ dataDir: o.dataDir }, 'embedded chain: an earlier first start stopped during its deploy; deploying again');
   }
   if (recorded && o.chainId !== undefined && o.chainId !== recorded.chainId) {
     throw new Error(`CHAIN_ID=${o.chainId} but the embedded chain in ${o.dataDir} was created with chain id ${recorded.chainId}; unset CHAIN_ID or use another DATA_DIR`);
@@ -322,6 +335,12 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
     await stop();
     throw e;
   }
+}
+
+/** True once the indexer has stored a cursor: from then on the database describes this chain. */
+export async function databaseHasIndexed(db: Db): Promise<boolean> {
+  const rows = await db.select({ id: chainCursor.id }).from(chainCursor).where(eq(chainCursor.id, REGISTRY_CURSOR_ID)).limit(1);
+  return rows.length > 0;
 }
 
 /**

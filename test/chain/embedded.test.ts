@@ -30,7 +30,7 @@ function tempDir(): string {
   return d;
 }
 
-async function start(dataDir: string, extra: { chainId?: number } = {}): Promise<EmbeddedChain> {
+async function start(dataDir: string, extra: { chainId?: number; redoUnfinishedDeploy?: boolean } = {}): Promise<EmbeddedChain> {
   const chain = await startEmbeddedChain({ dataDir, confirmations: 1, stateInterval: 1, ...extra });
   running.add(chain);
   return chain;
@@ -106,11 +106,23 @@ describe('embedded chain', () => {
     assert.equal(readChainRuntime(dir), undefined);
   });
 
-  it('refuses a state file without the chain.json that says where the registry is', async () => {
+  it('refuses a state file without the chain.json that says where the registry is, once the database describes that chain', async () => {
     const dir = tempDir();
     await stop(await start(dir));
     fs.rmSync(chainPaths(dir).chain);
     await assert.rejects(start(dir), /chain-state\.json exists but chain\.json .* is missing/);
+  });
+
+  it('deploys again after a first start that stopped during its deploy (a state file, no chain.json, nothing indexed)', async () => {
+    const dir = tempDir();
+    await stop(await start(dir));
+    fs.rmSync(chainPaths(dir).chain); // what a kill between anvil's first dump and chain.json leaves
+    assert.ok(fs.existsSync(chainPaths(dir).state));
+    const again = await start(dir, { redoUnfinishedDeploy: true });
+    assert.equal(again.deployed, true);
+    assert.deepEqual(readChainFile(dir), again.file);
+    await mintDevice(again, 'redeployed-1');
+    await stop(again);
   });
 
   it('refuses a state that has no registry at the recorded address', async () => {
