@@ -209,6 +209,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
     const { events, undecodable } = decodeLogs(logs, addresses);
     if (undecodable > 0) log.warn({ from: from.toString(), to: to.toString(), undecodable }, 'indexer: logs that did not decode were skipped');
     const names = await integrationNames(events);
+    await chain.persistThrough?.(to);
     const t1 = performance.now();
 
     const { changes, warnings } = await database.db.transaction(async (tx) => {
