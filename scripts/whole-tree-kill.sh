@@ -20,7 +20,7 @@ shown() { # serial base token -> 0 when GET by-serial answers 200
 serials=()
 for run in $(seq 0 "$RUNS"); do
   port=$(free_port); base="http://127.0.0.1:$port"
-  setsid sh -c 'echo $$ >"$0"; exec env PORT="$1" ANVIL_STATE_INTERVAL=3600 npm start' "$DIR/pid" "$port" >>"$LOG" 2>&1 &
+  (setsid sh -c 'echo $$ >"$0"; exec env PORT="$1" ANVIL_STATE_INTERVAL=3600 npm start' "$DIR/pid" "$port" >>"$LOG" 2>&1 &)
   for _ in $(seq 1 50); do [ -s "$DIR/pid" ] && break; sleep 0.1; done
   PGID=$(cat "$DIR/pid"); rm -f "$DIR/pid"
   ready=""; for _ in $(seq 1 480); do curl -fsS -m 3 -o /dev/null "$base/ready" 2>/dev/null && { ready=1; break; }; sleep 0.5; done
