@@ -9,6 +9,7 @@ import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
 import { runDtcImport } from './cli/dtc-import.ts';
 import { registerChainCommands } from './cli/chain-commands.ts';
 import { disablePretenuring } from './gc-tuning.ts';
+import { bindStartupListener } from './http/startup-listener.ts';
 
 // The runtime (database engines, Fastify, S3, the chain) loads only in the commands that use it,
 // so `token` and `--help` answer without loading it.
@@ -70,7 +71,9 @@ program
     const logger = createLogger(config);
     let service;
     try {
-      service = await (await runtime()).startService(config, logger);
+      // Bound before loading the runtime (seconds on a busy machine): a taken port fails at once.
+      const startup = await bindStartupListener(config.port, config.host);
+      service = await (await runtime()).startService(config, logger, { startup });
     } catch (e) {
       fail(e);
     }

@@ -18,6 +18,7 @@ import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers } from './chain/workers.ts';
 import { indexerPollMs } from './chain/config.ts';
 import { createRedisRateCounter, type SharedRateCounter } from './storage/redis-rate-counter.ts';
+import { bindStartupListener, PortUnavailableError, type StartupListener } from './http/startup-listener.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -131,12 +132,16 @@ async function openDatabaseAndChain(config: Config, logger: any, cleanups: Clean
   return { database, chain };
 }
 
-export async function startService(config: Config, logger: any): Promise<Service> {
+/** `startup`: the port, already bound by the caller (`serve` binds it before loading this module); else bound here. */
+export async function startService(config: Config, logger: any, opts: { startup?: StartupListener } = {}): Promise<Service> {
   const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
+    // The port first: a clash fails in a second, before DATA_DIR or the database is touched.
+    const startup = opts.startup ?? (await bindStartupListener(config.port, config.host));
+    cleanups.push(() => startup.close());
     const catalog: DefinitionCatalog = await createDefinitionCatalog();
     cleanups.push(() => catalog.close());
     const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
@@ -153,7 +158,10 @@ export async function startService(config: Config, logger: any): Promise<Service
     if (sharedRateCounter) cleanups.push(() => sharedRateCounter.close());
     const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued, sharedRateCounter });
     cleanups.push(() => app.close());
-    await app.listen({ port: config.port, host: config.host });
+    await startup.close();
+    await app.listen({ port: startup.port, host: config.host }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new PortUnavailableError(startup.port, config.host, e) : e;
+    });
     const reconciler = startPeriodicReconciler({
       ...documentReconcileDeps(config, database, blobStore),
       intervalMs: config.documents.reconcileIntervalMs,

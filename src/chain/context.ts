@@ -16,6 +16,12 @@ export interface ChainContext {
   confirmations: number;
   /** Embedded mode only: signs admin actions (manufacturer/make minting, dev device minting). */
   admin?: SignerClient;
+  /**
+   * Embedded mode only: resolves once the chain's state through `block` is on disk, so a kill of
+   * the whole tree cannot lose it. The indexer applies no block before, so the API never shows
+   * what a restart would not find.
+   */
+  persistThrough?: (block: bigint) => Promise<void>;
 }
 
 export interface ChainContextOptions {

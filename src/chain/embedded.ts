@@ -1,6 +1,8 @@
 // The embedded chain: anvil as a child process whose state lives in DATA_DIR, with our registry
 // deployed and seeded on first start. Three files in DATA_DIR:
-//   chain-state.json    anvil's own state (--state): loaded at start, dumped every few seconds and on SIGTERM
+//   chain-state.json    anvil's state (--state): loaded at start and dumped by anvil on SIGTERM; while
+//                       running, saved by us (anvil-state.ts) before the indexer applies a block and
+//                       every few seconds, always as a whole file renamed into place
 //   chain.json          what we deployed (addresses, deploy block, chain id, dev account indexes, seed ids)
 //   chain-runtime.json  where the running anvil listens, so CLI commands (which must not open the
 //                       locked database) can talk to the running server's chain; removed on stop
@@ -14,6 +16,7 @@ import { mnemonicToAccount, type HDAccount } from 'viem/accounts';
 import { startAnvil, DEFAULT_ANVIL_MNEMONIC, type AnvilInstance } from './anvil.ts';
 import { deployRegistry, seedRegistry, type RegistryDeployment } from './deploy.ts';
 import { createChainContext, type ChainContext } from './context.ts';
+import { createStateSaver } from './anvil-state.ts';
 import type { Db } from '../db/engine.ts';
 import { chainCursor } from '../db/schema.ts';
 
@@ -152,7 +155,13 @@ export interface EmbeddedChainOptions {
   blockTime?: number;
   /** Seconds between state dumps. */
   stateInterval: number;
-  logger?: { info(obj: object, msg: string): void };
+  /**
+   * A state file without chain.json is a first start stopped during its deploy: deploy again
+   * (true), or refuse it as a lost chain.json (false, the default). The caller passes true only
+   * when the database has indexed nothing, i.e. no one was ever shown anything from that chain.
+   */
+  redoUnfinishedDeploy?: boolean;
+  logger?: { info(obj: object, msg: string): void; warn?(obj: object, msg: string): void };
 }
 
 export interface EmbeddedChain {
@@ -173,25 +182,6 @@ function clientFor(rpcUrl: string, chainId: number): PublicClient {
     rpcUrls: { default: { http: [rpcUrl] } },
   });
   return createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 50, cacheTime: 0 });
-}
-
-/**
- * Waits until anvil's periodic dump holds block `head` (its `best_block_number`), so chain.json
- * never names a registry that the state file lacks — a crash right after the first start must
- * not look like a lost chain.
- */
-async function waitForStateDump(statePath: string, head: bigint, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const dumped = (JSON.parse(fs.readFileSync(statePath, 'utf8')) as { best_block_number?: string | number }).best_block_number;
-      if (dumped !== undefined && BigInt(dumped) >= head) return;
-    } catch {
-      // not written yet, or caught mid-write
-    }
-    if (Date.now() > deadline) throw new Error(`anvil did not write block ${head} to ${statePath} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function deployFresh(publicClient: PublicClient, rpcUrl: string, chainId: number): Promise<ChainFile> {
@@ -244,16 +234,36 @@ async function refuseStaleAnvil(dataDir: string): Promise<void> {
   }
 }
 
+async function rpcBlockNumber(rpcUrl: string): Promise<string> {
+  const res = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
+  });
+  return ((await res.json()) as { result: string }).result;
+}
+
 export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<EmbeddedChain> {
   fs.mkdirSync(o.dataDir, { recursive: true });
   const paths = chainPaths(o.dataDir);
+  // Half-written saves of a killed process (we hold the data-dir lock: no one else writes them).
+  for (const f of fs.readdirSync(o.dataDir)) {
+    if (f.startsWith(`${CHAIN_STATE_FILE}.`) && f.endsWith('.tmp')) fs.rmSync(path.join(o.dataDir, f), { force: true });
+  }
   const recorded = readChainFile(o.dataDir);
-  const stateExists = fs.existsSync(paths.state);
+  let stateExists = fs.existsSync(paths.state);
   if (recorded && !stateExists) {
     throw new LostChainStateError(o.dataDir, `${CHAIN_FILE} records a registry at ${recorded.deployment.registry} but ${CHAIN_STATE_FILE} is missing`);
   }
   if (!recorded && stateExists) {
-    throw new LostChainStateError(o.dataDir, `${CHAIN_STATE_FILE} exists but ${CHAIN_FILE} (which says where the registry is) is missing`);
+    if (!o.redoUnfinishedDeploy) {
+      throw new LostChainStateError(o.dataDir, `${CHAIN_STATE_FILE} exists but ${CHAIN_FILE} (which says where the registry is) is missing`);
+    }
+    // chain.json is written only once the deployment is complete and on disk, and nothing is
+    // served before it: this chain was never shown to anyone, so it is redone from scratch.
+    fs.rmSync(paths.state, { force: true });
+    stateExists = false;
+    o.logger?.info({ dataDir: o.dataDir }, 'embedded chain: an earlier first start stopped during its deploy; deploying again');
   }
   if (recorded && o.chainId !== undefined && o.chainId !== recorded.chainId) {
     throw new Error(`CHAIN_ID=${o.chainId} but the embedded chain in ${o.dataDir} was created with chain id ${recorded.chainId}; unset CHAIN_ID or use another DATA_DIR`);
@@ -266,7 +276,6 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
     anvil = await startAnvil({
       chainId,
       statePath: paths.state,
-      stateInterval: o.stateInterval,
       mnemonic: DEFAULT_ANVIL_MNEMONIC,
       // A server killed with SIGKILL must not leave an anvil writing to this state file.
       exitWithParent: true,
@@ -277,9 +286,18 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
     throw new Error(`${e instanceof Error ? e.message : String(e)}${hint}`, { cause: e });
   }
 
+  const saver = createStateSaver({
+    rpcUrl: anvil.rpcUrl,
+    statePath: paths.state,
+    intervalMs: o.stateInterval * 1000,
+    // A loaded state holds its head already; -1n: nothing is on disk yet.
+    savedThrough: stateExists ? BigInt(await rpcBlockNumber(anvil.rpcUrl)) : -1n,
+    logger: o.logger,
+  });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      await saver.stop();
       try {
         const current = readChainRuntime(o.dataDir);
         if (current?.pid === process.pid && current.rpcUrl === anvil.rpcUrl) fs.rmSync(paths.runtime, { force: true });
@@ -303,25 +321,36 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
       o.logger?.info({ registry: file.deployment.registry, rpcUrl: anvil.rpcUrl }, 'embedded chain restarted from its saved state');
     } else {
       file = await deployFresh(publicClient, anvil.rpcUrl, chainId);
-      await waitForStateDump(paths.state, await publicClient.getBlockNumber(), o.stateInterval * 1000 + 15_000);
+      // chain.json never names a registry the state file lacks: a kill right after this first
+      // start must not look like a lost chain.
+      await saver.persistThrough(await publicClient.getBlockNumber({ cacheTime: 0 }));
       writeJsonAtomic(paths.chain, file);
       o.logger?.info({ registry: file.deployment.registry, rpcUrl: anvil.rpcUrl }, 'embedded chain: registry deployed and seeded');
     }
     const runtime: ChainRuntimeFile = { rpcUrl: anvil.rpcUrl, pid: process.pid, anvilPid: anvil.process.pid, startedAt: new Date().toISOString() };
     writeJsonAtomic(paths.runtime, runtime);
-    const context = createChainContext({
-      rpcUrl: anvil.rpcUrl,
-      chainId,
-      deployment: file.deployment,
-      relayerAccount: devAccount(file, 'relayer'),
-      adminAccount: devAccount(file, 'admin'),
-      confirmations: o.confirmations,
-    });
+    const context: ChainContext = {
+      ...createChainContext({
+        rpcUrl: anvil.rpcUrl,
+        chainId,
+        deployment: file.deployment,
+        relayerAccount: devAccount(file, 'relayer'),
+        adminAccount: devAccount(file, 'admin'),
+        confirmations: o.confirmations,
+      }),
+      persistThrough: (block) => saver.persistThrough(block),
+    };
     return { context, anvil, file, deployed: !recorded, stop };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** True once the indexer has stored a cursor: from then on the database describes this chain. */
+export async function databaseHasIndexed(db: Db): Promise<boolean> {
+  const rows = await db.select({ id: chainCursor.id }).from(chainCursor).where(eq(chainCursor.id, REGISTRY_CURSOR_ID)).limit(1);
+  return rows.length > 0;
 }
 
 /**

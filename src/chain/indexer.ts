@@ -129,7 +129,11 @@ export function createIndexer(o: IndexerOptions): Indexer {
     }
   }
 
-  /** Integration names: the mint event carries none, so read them from the registry at that block. */
+  /**
+   * Integration names: the mint event carries none, so read them from the registry — at the latest
+   * block, never at the event's: a pruned node (or an anvil restored from its state file) has no
+   * state for past blocks. The registry sets a name once, at the mint, so the latest is the same.
+   */
   async function integrationNames(events: ChainEvent[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     for (const e of events) {
@@ -139,7 +143,6 @@ export function createIndexer(o: IndexerOptions): Indexer {
         abi: dimoRegistryAbi,
         functionName: 'getIntegrationNameById',
         args: [e.tokenId],
-        blockNumber: e.blockNumber,
       });
       if (name) out.set(e.tokenId.toString(), name);
     }
@@ -206,6 +209,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
     const { events, undecodable } = decodeLogs(logs, addresses);
     if (undecodable > 0) log.warn({ from: from.toString(), to: to.toString(), undecodable }, 'indexer: logs that did not decode were skipped');
     const names = await integrationNames(events);
+    await chain.persistThrough?.(to);
     const t1 = performance.now();
 
     const { changes, warnings } = await database.db.transaction(async (tx) => {

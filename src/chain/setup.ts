@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/engine.ts';
 import { lockDataDir } from '../db/data-dir-lock.ts';
 import { createChainContext, type ChainContext } from './context.ts';
-import { assertChainMatchesDatabase, startEmbeddedChain, type EmbeddedChain } from './embedded.ts';
+import { assertChainMatchesDatabase, databaseHasIndexed, startEmbeddedChain, type EmbeddedChain } from './embedded.ts';
 import { assertChainUsable, chainReadiness } from './startup-checks.ts';
 
 export interface RunningChain {
@@ -23,11 +23,16 @@ interface Logger {
   info(obj: object, msg: string): void;
 }
 
-export async function openConfiguredChain(config: Pick<Config, 'chain' | 'dataDir'>, logger?: Logger): Promise<RunningChain> {
+export async function openConfiguredChain(
+  config: Pick<Config, 'chain' | 'dataDir'>,
+  logger?: Logger,
+  opts: { redoUnfinishedDeploy?: boolean } = {},
+): Promise<RunningChain> {
   const c = config.chain;
   if (c.kind === 'embedded') {
     const embedded = await startEmbeddedChain({
       dataDir: config.dataDir,
+      redoUnfinishedDeploy: opts.redoUnfinishedDeploy ?? false,
       chainId: c.chainId,
       confirmations: c.confirmations,
       blockTime: c.blockTime,
@@ -69,7 +74,8 @@ export async function openCheckedChain(
   const ownLock = config.chain.kind === 'embedded' && !opts.dataDirLocked ? lockDataDir(config.dataDir) : null;
   let chain: RunningChain | undefined;
   try {
-    chain = await openConfiguredChain(config, opts.logger);
+    const redoUnfinishedDeploy = config.chain.kind === 'embedded' && !(await databaseHasIndexed(db));
+    chain = await openConfiguredChain(config, opts.logger, { redoUnfinishedDeploy });
     await checkChainBeforeServing(chain, db, config);
     const opened = chain;
     return { ...opened, close: async () => { await opened.close(); ownLock?.release(); } };

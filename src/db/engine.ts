@@ -101,9 +101,7 @@ export function openPostgres(opts: PostgresOptions): Database & { pool: pg.Pool 
     kind: 'postgres',
     pool,
     db,
-    migrate: async () => {
-      await migratePg(db as any, { migrationsFolder: MIGRATIONS_DIR });
-    },
+    migrate: () => withMigrationLock(opts.url, () => migratePg(db as any, { migrationsFolder: MIGRATIONS_DIR })),
     ping: async () => {
       await db.execute(sql`select 1`);
     },
@@ -112,6 +110,28 @@ export function openPostgres(opts: PostgresOptions): Database & { pool: pg.Pool 
       await pool.end();
     },
   };
+}
+
+/** Session advisory lock key that serialises migrations across processes (any constant; ours). */
+export const MIGRATION_LOCK_KEY = 0x6465_7669_6365_73n; // "devices"
+
+/**
+ * Runs `migrate` while holding the migration advisory lock, so replicas started together on one
+ * empty database take turns: the second waits, then finds every migration applied (drizzle's
+ * own CREATE SCHEMA/TABLE IF NOT EXISTS race otherwise). The lock is taken on a dedicated
+ * connection without the pool's query timeout: waiting for another replica's long migration is
+ * not an outage. The lock goes with the connection, so a migrator that dies frees it.
+ */
+async function withMigrationLock(url: string, migrate: () => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {}); // a lost connection fails the query in flight instead
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await migrate();
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 const RELISTEN_DELAYS_MS = [100, 500, 1000, 2000, 5000];

@@ -17,7 +17,8 @@ import {
   startEmbeddedChain,
   type EmbeddedChain,
 } from '../../src/chain/embedded.ts';
-import { chainCursor } from '../../src/db/schema.ts';
+import { createIndexer } from '../../src/chain/indexer.ts';
+import { aftermarketDevices, chainCursor, integrations } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const dirs: string[] = [];
@@ -29,7 +30,7 @@ function tempDir(): string {
   return d;
 }
 
-async function start(dataDir: string, extra: { chainId?: number } = {}): Promise<EmbeddedChain> {
+async function start(dataDir: string, extra: { chainId?: number; redoUnfinishedDeploy?: boolean } = {}): Promise<EmbeddedChain> {
   const chain = await startEmbeddedChain({ dataDir, confirmations: 1, stateInterval: 1, ...extra });
   running.add(chain);
   return chain;
@@ -105,11 +106,23 @@ describe('embedded chain', () => {
     assert.equal(readChainRuntime(dir), undefined);
   });
 
-  it('refuses a state file without the chain.json that says where the registry is', async () => {
+  it('refuses a state file without the chain.json that says where the registry is, once the database describes that chain', async () => {
     const dir = tempDir();
     await stop(await start(dir));
     fs.rmSync(chainPaths(dir).chain);
     await assert.rejects(start(dir), /chain-state\.json exists but chain\.json .* is missing/);
+  });
+
+  it('deploys again after a first start that stopped during its deploy (a state file, no chain.json, nothing indexed)', async () => {
+    const dir = tempDir();
+    await stop(await start(dir));
+    fs.rmSync(chainPaths(dir).chain); // what a kill between anvil's first dump and chain.json leaves
+    assert.ok(fs.existsSync(chainPaths(dir).state));
+    const again = await start(dir, { redoUnfinishedDeploy: true });
+    assert.equal(again.deployed, true);
+    assert.deepEqual(readChainFile(dir), again.file);
+    await mintDevice(again, 'redeployed-1');
+    await stop(again);
   });
 
   it('refuses a state that has no registry at the recorded address', async () => {
@@ -126,6 +139,27 @@ describe('embedded chain', () => {
     const dir = tempDir();
     await stop(await start(dir));
     await assert.rejects(start(dir, { chainId: 1337 }), /CHAIN_ID=1337 but the embedded chain .* was created with chain id 31337/);
+  });
+});
+
+describe('indexing a chain restarted from its state file', () => {
+  it('indexes every event although the restored chain has no state for past blocks (as a pruned node)', async () => {
+    const dir = tempDir();
+    await stop(await start(dir));
+    const chain = await start(dir);
+    const db = await createTestDatabase();
+    try {
+      const device = await mintDevice(chain, 'pruned-1');
+      const indexer = createIndexer({ database: db, chain: chain.context });
+      for (let i = 0; i < 20 && !(await indexer.tick()).caughtUp; i++);
+      const names = (await db.db.select().from(integrations)).map((r) => r.name).sort();
+      assert.deepEqual(names, ['SmartCar', 'Tesla']);
+      const devices = await db.db.select().from(aftermarketDevices);
+      assert.ok(devices.some((d) => d.tokenId === device.tokenId), 'the device minted after the restart is indexed');
+    } finally {
+      await db.destroy();
+      await stop(chain);
+    }
   });
 });
 
