@@ -39,8 +39,10 @@
 // Replicas: writes are compare-and-set on the state read, and nonce allocation holds the account
 // row lock, so each request gets one nonce and one signed transaction even when replicas race;
 // they may duplicate read-only RPC work (simulation, receipt look-ups), never a send of different
-// bytes. RPC unavailable: the tick stops at the first transport failure, rows stay as they are,
-// and the loop backs off (logged once per outage).
+// bytes. RPC or database unavailable: the tick stops at the first transport failure, rows stay as
+// they are, and the loop probes the failed component (eth_blockNumber, `select 1`) every
+// `probeIntervalMs` until it answers, then drains at once (logged once per outage, naming the
+// component). Other failures back off exponentially up to `maxBackoffMs`.
 import { createPublicClient, hexToBigInt, http, keccak256, toHex, type Hex, type PublicClient } from 'viem';
 import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../db/engine.ts';
@@ -57,6 +59,7 @@ import {
   shortMessage,
 } from './errors.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
+import { createWorkerHealth, describeFailure, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
 import { classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, type TxStatus } from '../domain/relay-state.ts';
 
 export interface RelayerLogger {
@@ -77,8 +80,10 @@ export interface RelayerOptions {
   pollIntervalMs?: number;
   /** Rows per pass (default 100). */
   batchSize?: number;
-  /** Longest back-off while the RPC or the database is down (default 30 s). */
+  /** Longest back-off after a failed tick that is not an outage (default 30 s). */
   maxBackoffMs?: number;
+  /** While the RPC or the database does not answer, a cheap probe this often; the queue drains right after one answers (default 1 s). */
+  probeIntervalMs?: number;
   /** Most transactions given a nonce but not yet seen in a block; new requests wait beyond that (default 2 × batchSize). */
   maxPending?: number;
   /** Refusals of the same signed bytes before the request fails and its nonce is refilled (default 10). */
@@ -106,6 +111,8 @@ export interface Relayer {
   tick(): Promise<number>;
   /** Ends the current sleep early, or the next one if a tick is running (call right after a request was enqueued). */
   wake(): void;
+  /** The background loop's liveness and failures (for /ready and the metrics). */
+  health(): WorkerHealthSnapshot;
 }
 
 const NOOP_LOGGER: RelayerLogger = { info() {}, warn() {}, error() {} };
@@ -146,6 +153,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
   const batchSize = o.batchSize ?? 100;
   const pollIntervalMs = o.pollIntervalMs ?? 500;
   const maxBackoffMs = o.maxBackoffMs ?? 30_000;
+  const probeIntervalMs = o.probeIntervalMs ?? 1000;
   const maxBroadcastAttempts = o.maxBroadcastAttempts ?? 10;
   const from = chain.relayerAddress;
   const fromLower = from.toLowerCase();
@@ -548,29 +556,39 @@ export function createRelayer(o: RelayerOptions): Relayer {
   let running: Promise<void> | undefined;
   let stopping = false;
   const { sleep, wake } = createWakeableSleep();
+  const health = createWorkerHealth();
+
+  const probe = (component: 'chain' | 'database') => (component === 'chain' ? pc.getBlockNumber({ cacheTime: 0 }) : o.database.ping());
 
   async function loop(): Promise<void> {
     let backoff = pollIntervalMs;
-    let down = false;
     while (!stopping) {
       let changed = 0;
+      health.tickStarted();
       try {
         changed = await tick();
-        if (down) log.info({}, 'relayer: chain RPC and database reachable again');
-        down = false;
+        const was = health.snapshot();
+        health.tickSucceeded();
+        if (was.lastFailure) {
+          log.info({ component: was.lastFailure.component, downMs: Date.now() - was.failingSince! }, 'relayer: ticks succeed again');
+        }
         backoff = pollIntervalMs;
       } catch (err) {
-        // Logged once per outage, not once per retry.
-        if (!down) {
-          if (isRpcUnavailable(err)) log.warn({ err: shortMessage(err) }, 'relayer: chain RPC unavailable; requests stay queued');
-          else log.error({ err }, 'relayer: tick failed; retrying with back-off');
+        const kind = health.tickFailed(err);
+        // Logged once per outage (per failing component), not once per retry.
+        if (kind.first) {
+          const msg = `relayer: tick failed (${describeFailure(kind)}); requests stay queued`;
+          if (kind.unavailable) log.warn({ component: kind.component, err: shortMessage(err) }, msg);
+          else log.error({ component: kind.component, err }, msg);
         }
-        down = true;
+        if (stopping) break;
         backoff = Math.min(backoff * 2, maxBackoffMs);
+        await waitAfterFailure({ kind, backoffMs: backoff, probeIntervalMs, sleep, stopped: () => stopping, probe });
+        continue;
       }
       if (stopping) break;
-      if (changed > 0 && !down) continue;
-      await sleep(down ? backoff : pollIntervalMs);
+      if (changed > 0) continue;
+      await sleep(pollIntervalMs);
     }
   }
 
@@ -578,8 +596,10 @@ export function createRelayer(o: RelayerOptions): Relayer {
     start() {
       if (running) return;
       stopping = false;
+      health.setRunning(true);
       running = loop().finally(() => {
         running = undefined;
+        health.setRunning(false);
       });
     },
     async stop() {
@@ -589,5 +609,6 @@ export function createRelayer(o: RelayerOptions): Relayer {
     },
     tick,
     wake,
+    health: () => health.snapshot(),
   };
 }
