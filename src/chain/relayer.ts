@@ -32,6 +32,10 @@
 //    and, in the same DB transaction, a zero-value self-transfer row takes over the nonce so the
 //    requests after it are not stuck behind a gap. (This assumes one RPC endpoint: it refused the
 //    bytes, so it holds no copy that could still be mined.)
+//  - the chain lacks a nonce we handed out (a nonce gap: a reorg deeper than the confirmations
+//    dropped our transactions, or the node lost its pool): not released but filled, by
+//    re-broadcasting the stored bytes of the request holding it (back to Submitted if it had
+//    settled), or by a filler where no request holds it (fillNonceGap).
 // Lack of gas money, or another pending transaction holding the nonce, keeps requests queued with
 // an error log; nothing is failed for it. Fee bumping of a Submitted transaction stuck in a
 // mempool is not done (the row keeps one hash); on the embedded chain it never happens.
@@ -92,6 +96,8 @@ export interface RelayerOptions {
   rpcConcurrency?: number;
   /** A Submitted transaction still not in a block after this long is looked up and re-broadcast if the node dropped it (default 15 s). */
   rebroadcastAfterMs?: number;
+  /** How long the chain must lack a nonce of ours before the gap is filled (default 3 s: a block or two; see fillNonceGap). */
+  nonceGapGraceMs?: number;
   /** JSON-RPC batch size for the relayer's own calls (default 100); 0 sends each call alone, through `chain.publicClient`. */
   rpcBatchSize?: number;
   /** Called once per request that reached Confirmed or Failed, after the commit. */
@@ -158,6 +164,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
   const from = chain.relayerAddress;
   const fromLower = from.toLowerCase();
   const rebroadcastAfterMs = o.rebroadcastAfterMs ?? 15_000;
+  const nonceGapGraceMs = o.nonceGapGraceMs ?? 3000;
   const maxPending = o.maxPending ?? 2 * batchSize;
   const store = createRelayerStore(o.database, from);
   const revertCtx = revertContextFor(chain.deployment);
@@ -499,12 +506,14 @@ export function createRelayer(o: RelayerOptions): Relayer {
   }
 
   async function trackPass(): Promise<number> {
-    const [head, minedNonce] = await Promise.all([
+    const [head, minedNonce, chainNonce] = await Promise.all([
       rpc('getBlockNumber', () => pc.getBlockNumber({ cacheTime: 0 })),
       rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'latest' }).then(BigInt)),
+      rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'pending' }).then(BigInt)),
     ]);
+    const filled = await fillNonceGap(chainNonce);
     const rows = await store.inFlight(batchSize * 4, rebroadcastAfterMs, minedNonce);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return filled;
     const decisions = await mapLimit(rows, concurrency, (row) => decide(row, head, minedNonce));
     let changed = 0;
     for (const to of ['Submitted', 'Mined', 'Confirmed', 'Failed'] as const) {
@@ -521,6 +530,72 @@ export function createRelayer(o: RelayerOptions): Relayer {
       if (to === 'Confirmed' || to === 'Failed') for (const r of moved) await settled(r);
     }
     for (const d of decisions) if (d.to === 'none') changed += d.changed;
+    return changed + filled;
+  }
+
+  // ── nonce gaps ────────────────────────────────────────────────────────────────────────────────
+
+  // The lowest nonce the chain (with its pool) lacks, and since when, while it looks like a gap.
+  let gap: { nonce: bigint; since: number } | null = null;
+
+  /**
+   * A nonce gap: the chain's count (pool included) is below the next nonce we hand out, and the
+   * lowest missing nonce is not one our send pass is about to broadcast. A reorg deeper than the
+   * confirmations (or a node that lost its pool) dropped transactions of ours; every later one
+   * would wait in the pool's queued part forever. Once the gap has lasted `nonceGapGraceMs` (a
+   * node behind a load balancer may briefly report less), each missing nonce is filled in order:
+   * the request holding it goes back to Submitted (its block is gone) and its stored signed
+   * bytes are broadcast again, same hash, so there is still one transaction per request; a nonce
+   * no request holds is spent by a filler.
+   */
+  async function fillNonceGap(chainNonce: bigint): Promise<number> {
+    const next = await store.nextNonce();
+    if (next === null || chainNonce >= next) {
+      gap = null;
+      return 0;
+    }
+    const end = next < chainNonce + BigInt(batchSize) ? next : chainNonce + BigInt(batchSize);
+    const nonces: bigint[] = [];
+    for (let n = chainNonce; n < end; n++) nonces.push(n);
+    const holders = await store.nonceHolders(nonces);
+    // Handed out and not yet broadcast: the send pass's, not a gap.
+    if (holders.some((h) => h.nonce === chainNonce && h.status === 'Unsubmitted')) {
+      gap = null;
+      return 0;
+    }
+    const now = Date.now();
+    if (gap?.nonce !== chainNonce) gap = { nonce: chainNonce, since: now };
+    if (now - gap.since < nonceGapGraceMs) return 0;
+    gap = null;
+    log.warn(
+      { chainNonce: String(chainNonce), nextNonce: String(next) },
+      'relayer: nonce gap: the chain lacks transactions of ours (a reorg deeper than CHAIN_CONFIRMATIONS, or a node that lost its pool); re-broadcasting them',
+    );
+    let changed = 0;
+    let fees: Fees | undefined;
+    for (const nonce of nonces) {
+      const held = holders.filter((h) => h.nonce === nonce);
+      if (held.length === 0) {
+        fees ??= await currentFees();
+        if (await store.fillUnheldNonce(nonce, fees)) {
+          log.warn({ nonce: String(nonce) }, 'relayer: no request holds a missing nonce; a filler transaction spends it');
+          changed++;
+        }
+        continue;
+      }
+      for (const row of held) {
+        if (row.status === 'Unsubmitted' || !row.signedTx || !row.hash) continue;
+        if (row.status !== 'Submitted') {
+          // A node lagging behind the one that answered the count may still have it.
+          if (await receiptOf(row.hash as Hex)) continue;
+          const moved = await store.transition('Submitted', [{ row, blockHash: null, blockNumber: null, failureReason: null }]);
+          if (moved.length === 0) continue;
+          changed++;
+          log.warn({ requestId: row.id, hash: row.hash, was: row.status }, 'transaction left the chain (reorg deeper than the confirmations); back to Submitted, re-broadcasting the same signed bytes');
+        }
+        changed += await keepBroadcast({ ...row, status: 'Submitted' });
+      }
+    }
     return changed;
   }
 
