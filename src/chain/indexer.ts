@@ -37,10 +37,10 @@ import {
   writeChanges,
   type Cursor,
 } from './indexer-store.ts';
-import { isRpcUnavailable, shortMessage } from './errors.ts';
+import { isRpcUnavailable } from './errors.ts';
 import { finalThrough } from '../domain/relay-state.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
-import { createWorkerHealth, describeFailure, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
+import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
 
 export interface IndexerLogger {
   debug?(obj: object, msg: string): void;
@@ -287,7 +287,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
         const level = err instanceof ChainDivergedError || !kind.unavailable ? 'error' : 'warn';
         // Every failure while it repeats is worth a line here (a stuck cursor hides otherwise), but
         // an outage is logged once, naming the component.
-        if (kind.first || !kind.unavailable) log[level]({ component: kind.component, err: shortMessage(err) }, `indexer: tick failed (${describeFailure(kind)}); retrying`);
+        if (kind.first || !kind.unavailable) log[level]({ component: kind.component, err: failureMessage(err) }, `indexer: tick failed (${describeFailure(kind)}); retrying`);
         if (stopping) break;
         backoff = Math.min(backoff * 2, maxBackoffMs);
         await waitAfterFailure({ kind, backoffMs: backoff, probeIntervalMs, sleep, stopped: () => stopping, probe });

@@ -250,6 +250,17 @@ export function createRelayerStore(database: Database, relayer: Address) {
       return row?.next ?? null;
     },
 
+    /** The lowest nonce given to a request not yet broadcast (few rows: served by the status index). */
+    async lowestUnsentNonce(): Promise<bigint | null> {
+      const [row] = await db
+        .select({ nonce: mtr.nonce })
+        .from(mtr)
+        .where(and(eq(mtr.status, 'Unsubmitted'), isNotNull(mtr.nonce), eq(mtr.fromAddress, from)))
+        .orderBy(asc(mtr.nonce))
+        .limit(1);
+      return row?.nonce ?? null;
+    },
+
     /**
      * The rows of ours holding these nonces: every status but Failed without a block (a request
      * whose bytes the node refused, whose nonce a filler took over) and Unsubmitted rows the send

@@ -63,7 +63,7 @@ import {
   shortMessage,
 } from './errors.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
-import { createWorkerHealth, describeFailure, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
+import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
 import { classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, type TxStatus } from '../domain/relay-state.ts';
 
 export interface RelayerLogger {
@@ -554,12 +554,8 @@ export function createRelayer(o: RelayerOptions): Relayer {
       gap = null;
       return 0;
     }
-    const end = next < chainNonce + BigInt(batchSize) ? next : chainNonce + BigInt(batchSize);
-    const nonces: bigint[] = [];
-    for (let n = chainNonce; n < end; n++) nonces.push(n);
-    const holders = await store.nonceHolders(nonces);
     // Handed out and not yet broadcast: the send pass's, not a gap.
-    if (holders.some((h) => h.nonce === chainNonce && h.status === 'Unsubmitted')) {
+    if ((await store.lowestUnsentNonce()) === chainNonce) {
       gap = null;
       return 0;
     }
@@ -567,6 +563,10 @@ export function createRelayer(o: RelayerOptions): Relayer {
     if (gap?.nonce !== chainNonce) gap = { nonce: chainNonce, since: now };
     if (now - gap.since < nonceGapGraceMs) return 0;
     gap = null;
+    const end = next < chainNonce + BigInt(batchSize) ? next : chainNonce + BigInt(batchSize);
+    const nonces: bigint[] = [];
+    for (let n = chainNonce; n < end; n++) nonces.push(n);
+    const holders = await store.nonceHolders(nonces);
     log.warn(
       { chainNonce: String(chainNonce), nextNonce: String(next) },
       'relayer: nonce gap: the chain lacks transactions of ours (a reorg deeper than CHAIN_CONFIRMATIONS, or a node that lost its pool); re-broadcasting them',
@@ -653,7 +653,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
         // Logged once per outage (per failing component), not once per retry.
         if (kind.first) {
           const msg = `relayer: tick failed (${describeFailure(kind)}); requests stay queued`;
-          if (kind.unavailable) log.warn({ component: kind.component, err: shortMessage(err) }, msg);
+          if (kind.unavailable) log.warn({ component: kind.component, err: failureMessage(err) }, msg);
           else log.error({ component: kind.component, err }, msg);
         }
         if (stopping) break;

@@ -42,6 +42,14 @@ function isDatabaseError(err: unknown): boolean {
   return false;
 }
 
+/** The database server's own words where there are some (drizzle wraps them in "Failed query: <the SQL>"). */
+export function failureMessage(err: unknown): string {
+  for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    if (typeof e.severity === 'string' && typeof e.message === 'string') return e.message;
+  }
+  return shortMessage(err);
+}
+
 /** "database unavailable", "chain RPC error", … for log lines and readiness reasons. */
 export function describeFailure(kind: FailureKind): string {
   if (kind.component === 'worker') return 'error';
@@ -95,7 +103,7 @@ export function createWorkerHealth(now: () => number = Date.now): WorkerHealth {
       s.tickStartedAt = null;
       s.failingSince ??= now();
       s.consecutiveFailures++;
-      s.lastFailure = { ...kind, message: shortMessage(err).slice(0, 300) };
+      s.lastFailure = { ...kind, message: failureMessage(err).slice(0, 300) };
       return { ...kind, first };
     },
   };

@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { createIndexer } from '../../src/chain/indexer.ts';
 import { isRpcUnavailable } from '../../src/chain/errors.ts';
 import { createWorkerMonitor } from '../../src/chain/worker-monitor.ts';
-import { classifyFailure, createWorkerHealth, type WorkerHealthSnapshot } from '../../src/chain/worker-health.ts';
+import { classifyFailure, createWorkerHealth, failureMessage, type WorkerHealthSnapshot } from '../../src/chain/worker-health.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startChain, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext } from './relayer-helpers.ts';
@@ -138,6 +138,7 @@ describe('worker monitor', () => {
         new Promise((_, reject) => setTimeout(() => reject(new Error('the tick still hangs after 30 s')), 30_000)),
       ]);
       assert.equal(classifyFailure(err).component, 'database');
+      assert.equal(failureMessage(err), 'canceling statement due to lock timeout');
       assert.ok(Date.now() - started >= 1000);
       await locker.query('rollback');
       assert.equal((await indexer.tick()).caughtUp, true);
