@@ -42,6 +42,8 @@ export interface Config {
   /** Directory of per-manufacturer NFT images (`autopi.png`, …); generated images otherwise. */
   manufacturerImageDir: string | undefined;
   shutdownTimeoutMs: number;
+  /** /ready fails when the indexer lags more (READY_MAX_INDEXER_LAG, s) or a relayed request waits longer (READY_MAX_RELAY_AGE, s). */
+  ready: { maxIndexerLagMs: number; maxRelayAgeMs: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
 }
@@ -124,6 +126,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
     manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    ready: {
+      maxIndexerLagMs: read.int('READY_MAX_INDEXER_LAG', 30, 1, 86_400) * 1000,
+      maxRelayAgeMs: read.int('READY_MAX_RELAY_AGE', 300, 1, 86_400) * 1000,
+    },
     chain: readChainConfig(env, prod, problems),
   };
   // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).

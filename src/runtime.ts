@@ -15,7 +15,7 @@ import { sweepFsTempFiles } from './storage/fs-blob-store.ts';
 import { startPeriodicReconciler, type ReconcileDeps } from './services/document-reconciler.ts';
 import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
-import { startChainWorkers } from './chain/workers.ts';
+import { startChainWorkers, workerReadiness, type ChainWorkers } from './chain/workers.ts';
 import { indexerPollMs } from './chain/config.ts';
 import { createRedisRateCounter, type SharedRateCounter } from './storage/redis-rate-counter.ts';
 import { bindStartupListener, PortUnavailableError, type StartupListener } from './http/startup-listener.ts';
@@ -150,7 +150,8 @@ export async function startService(config: Config, logger: any, opts: { startup?
     const dtcEnricher = dtcEnricherFrom(config, logger);
     const blobStore = blobStoreFrom(config);
     cleanups.push(() => blobStore.close());
-    const readiness = { blobStore: () => blobStore.ping(), chain: () => chain.ready() };
+    const workerSlot: { current?: ChainWorkers } = {};
+    const readiness = { blobStore: () => blobStore.ping(), chain: () => chain.ready(), ...workerReadiness(() => workerSlot.current) };
     // The workers start last (below); a request enqueued before that waits for their first tick.
     const relayerAlarm = { wake: (): void => {} };
     const onTransactionQueued = () => relayerAlarm.wake();
@@ -169,9 +170,10 @@ export async function startService(config: Config, logger: any, opts: { startup?
     });
     cleanups.push(() => reconciler.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const workers = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain) });
-    relayerAlarm.wake = () => workers.relayer.wake();
-    cleanups.push(() => workers.stop());
+    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready });
+    workerSlot.current = started;
+    relayerAlarm.wake = () => started.relayer.wake();
+    cleanups.push(() => started.stop());
     return { app, database, chain, close };
   } catch (e) {
     await close();

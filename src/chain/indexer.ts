@@ -18,7 +18,8 @@
 // effects are "set to" values, compared before writing). Replicas serialise on the cursor row's
 // lock; one that finds the cursor moved discards its batch.
 import type { Hex } from 'viem';
-import type { Database } from '../db/engine.ts';
+import { sql } from 'drizzle-orm';
+import type { Database, Tx } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
 import { decodeLogs, watchedAddresses, type ChainEvent, type ContractAddresses, type RawLog } from '../domain/chain-events.ts';
 import { applyEvents, diffWorld, keysOf, snapshotRows } from '../domain/chain-effects.ts';
@@ -36,9 +37,10 @@ import {
   writeChanges,
   type Cursor,
 } from './indexer-store.ts';
-import { isRpcUnavailable, shortMessage } from './errors.ts';
+import { isRpcUnavailable } from './errors.ts';
 import { finalThrough } from '../domain/relay-state.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
+import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
 
 export interface IndexerLogger {
   debug?(obj: object, msg: string): void;
@@ -57,8 +59,10 @@ export interface IndexerOptions {
   pollIntervalMs?: number;
   /** How far back batch records (and their undo logs) are kept for rewinds (default 4,096 blocks). */
   reorgWindowBlocks?: number;
-  /** Longest back-off while the RPC or the database is down (default 30 s). */
+  /** Longest back-off after a failed tick that is not an outage (default 10 s: a lock timeout, say). */
   maxBackoffMs?: number;
+  /** While the RPC or the database does not answer, a cheap probe this often (default 1 s). */
+  probeIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -82,6 +86,8 @@ export interface Indexer {
   wake(): void;
   /** The last tick's failure while running in the background (null after a good tick). */
   lastError(): Error | null;
+  /** The background loop's liveness and failures (for /ready and the metrics). */
+  health(): WorkerHealthSnapshot;
 }
 
 /** The chain no longer contains the blocks the database was built from. */
@@ -94,6 +100,17 @@ export class ChainDivergedError extends Error {
 
 const NOOP_LOGGER: IndexerLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * A batch waits at most this long for the cursor's lock (another session holding chain_cursor):
+ * the tick then fails with the database's own error, and /ready reports it, instead of the
+ * worker hanging behind the lock (the client-side query timeout does not cancel the wait).
+ */
+const LOCK_WAIT = '10s';
+
+async function boundLockWait(tx: Tx): Promise<void> {
+  await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_WAIT}'`));
+}
+
 /** Raised inside the batch transaction when another replica moved the cursor first. */
 class CursorMoved extends Error {}
 
@@ -104,7 +121,8 @@ export function createIndexer(o: IndexerOptions): Indexer {
   const batchBlocks = BigInt(Math.max(1, o.batchBlocks ?? 2000));
   const window = BigInt(Math.max(1, o.reorgWindowBlocks ?? 4096));
   const pollMs = o.pollIntervalMs ?? 1000;
-  const maxBackoffMs = o.maxBackoffMs ?? 30_000;
+  const maxBackoffMs = o.maxBackoffMs ?? 10_000;
+  const probeIntervalMs = o.probeIntervalMs ?? 1000;
   const now = o.now ?? (() => new Date());
   const addresses: ContractAddresses = chain.deployment;
   const watched = watchedAddresses(addresses);
@@ -179,6 +197,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
       );
     }
     const restored = await database.db.transaction(async (tx) => {
+      await boundLockWait(tx);
       const locked = await lockCursor(tx, stale);
       if (locked.blockNumber !== stale.blockNumber || locked.blockHash !== stale.blockHash) throw new CursorMoved();
       return rewindTo(tx, fork);
@@ -213,6 +232,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
     const t1 = performance.now();
 
     const { changes, warnings } = await database.db.transaction(async (tx) => {
+      await boundLockWait(tx);
       const locked = await lockCursor(tx, cursor);
       if (locked.blockNumber !== cursor.blockNumber || locked.blockHash !== cursor.blockHash) throw new CursorMoved();
       const world = await loadWorld(tx, keysOf(events));
@@ -249,22 +269,33 @@ export function createIndexer(o: IndexerOptions): Indexer {
   let stopping = false;
   let failure: Error | null = null;
   const { sleep, wake } = createWakeableSleep();
+  const health = createWorkerHealth();
+  const probe = (component: 'chain' | 'database') => (component === 'chain' ? pc.getBlockNumber({ cacheTime: 0 }) : database.ping());
 
   async function loop(): Promise<void> {
     let backoff = pollMs;
     while (!stopping) {
       let pause = pollMs;
+      health.tickStarted();
       try {
         const r = await tick();
+        const was = health.snapshot().lastFailure;
+        health.tickSucceeded();
+        if (was) log.info({ component: was.component }, 'indexer: ticks succeed again');
         failure = null;
         backoff = pollMs;
         if (!r.caughtUp) pause = 0;
       } catch (err) {
         failure = err instanceof Error ? err : new Error(String(err));
-        const level = err instanceof ChainDivergedError ? 'error' : 'warn';
-        log[level]({ err: shortMessage(err), rpcUnavailable: isRpcUnavailable(err) }, 'indexer: tick failed; retrying');
-        pause = backoff;
+        const kind = health.tickFailed(err);
+        const level = err instanceof ChainDivergedError || !kind.unavailable ? 'error' : 'warn';
+        // Every failure while it repeats is worth a line here (a stuck cursor hides otherwise), but
+        // an outage is logged once, naming the component.
+        if (kind.first || !kind.unavailable) log[level]({ component: kind.component, err: failureMessage(err) }, `indexer: tick failed (${describeFailure(kind)}); retrying`);
+        if (stopping) break;
         backoff = Math.min(backoff * 2, maxBackoffMs);
+        await waitAfterFailure({ kind, backoffMs: backoff, probeIntervalMs, sleep, stopped: () => stopping, probe });
+        continue;
       }
       if (!stopping && pause > 0) await sleep(pause);
     }
@@ -274,8 +305,10 @@ export function createIndexer(o: IndexerOptions): Indexer {
     start() {
       if (running) return;
       stopping = false;
+      health.setRunning(true);
       running = loop().finally(() => {
         running = null;
+        health.setRunning(false);
       });
     },
     async stop() {
@@ -286,5 +319,6 @@ export function createIndexer(o: IndexerOptions): Indexer {
     tick,
     wake,
     lastError: () => failure,
+    health: () => health.snapshot(),
   };
 }

@@ -171,7 +171,7 @@ export function createRelayerStore(database: Database, relayer: Address) {
       const rows = await db
         .update(mtr)
         .set({ status: 'Submitted', attempts: sql`${mtr.attempts} + 1`, updatedAt: sql`now()` })
-        .where(and(inArray(mtr.id, ids), inArray(mtr.status, [...TRANSITIONS_TO.Submitted]), isNotNull(mtr.signedTx)))
+        .where(and(inArray(mtr.id, ids), inArray(mtr.status, ['Unsubmitted', 'Mined']), isNotNull(mtr.signedTx)))
         .returning({ id: mtr.id });
       return rows.length;
     },
@@ -241,6 +241,81 @@ export function createRelayerStore(database: Database, relayer: Address) {
           });
         }
         return failed;
+      });
+    },
+
+    /** The next nonce the relayer hands out (null before its first). */
+    async nextNonce(): Promise<bigint | null> {
+      const [row] = await db.select({ next: relayerAccounts.nextNonce }).from(relayerAccounts).where(eq(relayerAccounts.address, from));
+      return row?.next ?? null;
+    },
+
+    /** The lowest nonce given to a request not yet broadcast (few rows: served by the status index). */
+    async lowestUnsentNonce(): Promise<bigint | null> {
+      const [row] = await db
+        .select({ nonce: mtr.nonce })
+        .from(mtr)
+        .where(and(eq(mtr.status, 'Unsubmitted'), isNotNull(mtr.nonce), eq(mtr.fromAddress, from)))
+        .orderBy(asc(mtr.nonce))
+        .limit(1);
+      return row?.nonce ?? null;
+    },
+
+    /**
+     * The rows of ours holding these nonces: every status but Failed without a block (a request
+     * whose bytes the node refused, whose nonce a filler took over) and Unsubmitted rows the send
+     * pass still owns.
+     */
+    nonceHolders(nonces: readonly bigint[]): Promise<MetaTxRow[]> {
+      if (nonces.length === 0) return Promise.resolve([]);
+      return db
+        .select()
+        .from(mtr)
+        .where(
+          and(
+            eq(mtr.fromAddress, from),
+            inArray(mtr.nonce, [...nonces]),
+            or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
+          ),
+        )
+        .orderBy(asc(mtr.nonce));
+    },
+
+    /**
+     * A nonce below the next one that no row of ours holds and the chain has not used (the
+     * transaction that had it is gone): a zero-value self-transfer spends it, so the nonces
+     * above it can be mined. Under the account lock, and only if still unheld.
+     */
+    async fillUnheldNonce(nonce: bigint, fees: Fees): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        await tx.select().from(relayerAccounts).where(eq(relayerAccounts.address, from)).for('update');
+        const [held] = await tx
+          .select({ id: mtr.id })
+          .from(mtr)
+          .where(
+            and(
+              eq(mtr.fromAddress, from),
+              eq(mtr.nonce, nonce),
+              or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
+            ),
+          )
+          .limit(1);
+        if (held) return false;
+        await tx.insert(mtr).values({
+          id: newKsuid(),
+          userId: null,
+          kind: NONCE_FILLER_KIND,
+          status: 'Unsubmitted',
+          toAddress: from,
+          data: '0x',
+          fromAddress: from,
+          nonce,
+          gasLimit: 21_000n,
+          maxFeePerGas: fees.maxFeePerGas,
+          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+          subject: { gap: String(nonce) },
+        });
+        return true;
       });
     },
 

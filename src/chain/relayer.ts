@@ -32,6 +32,10 @@
 //    and, in the same DB transaction, a zero-value self-transfer row takes over the nonce so the
 //    requests after it are not stuck behind a gap. (This assumes one RPC endpoint: it refused the
 //    bytes, so it holds no copy that could still be mined.)
+//  - the chain lacks a nonce we handed out (a nonce gap: a reorg deeper than the confirmations
+//    dropped our transactions, or the node lost its pool): not released but filled, by
+//    re-broadcasting the stored bytes of the request holding it (back to Submitted if it had
+//    settled), or by a filler where no request holds it (fillNonceGap).
 // Lack of gas money, or another pending transaction holding the nonce, keeps requests queued with
 // an error log; nothing is failed for it. Fee bumping of a Submitted transaction stuck in a
 // mempool is not done (the row keeps one hash); on the embedded chain it never happens.
@@ -39,8 +43,10 @@
 // Replicas: writes are compare-and-set on the state read, and nonce allocation holds the account
 // row lock, so each request gets one nonce and one signed transaction even when replicas race;
 // they may duplicate read-only RPC work (simulation, receipt look-ups), never a send of different
-// bytes. RPC unavailable: the tick stops at the first transport failure, rows stay as they are,
-// and the loop backs off (logged once per outage).
+// bytes. RPC or database unavailable: the tick stops at the first transport failure, rows stay as
+// they are, and the loop probes the failed component (eth_blockNumber, `select 1`) every
+// `probeIntervalMs` until it answers, then drains at once (logged once per outage, naming the
+// component). Other failures back off exponentially up to `maxBackoffMs`.
 import { createPublicClient, hexToBigInt, http, keccak256, toHex, type Hex, type PublicClient } from 'viem';
 import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../db/engine.ts';
@@ -57,6 +63,7 @@ import {
   shortMessage,
 } from './errors.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
+import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
 import { classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, type TxStatus } from '../domain/relay-state.ts';
 
 export interface RelayerLogger {
@@ -77,8 +84,10 @@ export interface RelayerOptions {
   pollIntervalMs?: number;
   /** Rows per pass (default 100). */
   batchSize?: number;
-  /** Longest back-off while the RPC or the database is down (default 30 s). */
+  /** Longest back-off after a failed tick that is not an outage (default 30 s). */
   maxBackoffMs?: number;
+  /** While the RPC or the database does not answer, a cheap probe this often; the queue drains right after one answers (default 1 s). */
+  probeIntervalMs?: number;
   /** Most transactions given a nonce but not yet seen in a block; new requests wait beyond that (default 2 × batchSize). */
   maxPending?: number;
   /** Refusals of the same signed bytes before the request fails and its nonce is refilled (default 10). */
@@ -87,6 +96,8 @@ export interface RelayerOptions {
   rpcConcurrency?: number;
   /** A Submitted transaction still not in a block after this long is looked up and re-broadcast if the node dropped it (default 15 s). */
   rebroadcastAfterMs?: number;
+  /** How long the chain must lack a nonce of ours before the gap is filled (default 3 s: a block or two; see fillNonceGap). */
+  nonceGapGraceMs?: number;
   /** JSON-RPC batch size for the relayer's own calls (default 100); 0 sends each call alone, through `chain.publicClient`. */
   rpcBatchSize?: number;
   /** Called once per request that reached Confirmed or Failed, after the commit. */
@@ -106,6 +117,8 @@ export interface Relayer {
   tick(): Promise<number>;
   /** Ends the current sleep early, or the next one if a tick is running (call right after a request was enqueued). */
   wake(): void;
+  /** The background loop's liveness and failures (for /ready and the metrics). */
+  health(): WorkerHealthSnapshot;
 }
 
 const NOOP_LOGGER: RelayerLogger = { info() {}, warn() {}, error() {} };
@@ -146,10 +159,12 @@ export function createRelayer(o: RelayerOptions): Relayer {
   const batchSize = o.batchSize ?? 100;
   const pollIntervalMs = o.pollIntervalMs ?? 500;
   const maxBackoffMs = o.maxBackoffMs ?? 30_000;
+  const probeIntervalMs = o.probeIntervalMs ?? 1000;
   const maxBroadcastAttempts = o.maxBroadcastAttempts ?? 10;
   const from = chain.relayerAddress;
   const fromLower = from.toLowerCase();
   const rebroadcastAfterMs = o.rebroadcastAfterMs ?? 15_000;
+  const nonceGapGraceMs = o.nonceGapGraceMs ?? 3000;
   const maxPending = o.maxPending ?? 2 * batchSize;
   const store = createRelayerStore(o.database, from);
   const revertCtx = revertContextFor(chain.deployment);
@@ -491,12 +506,14 @@ export function createRelayer(o: RelayerOptions): Relayer {
   }
 
   async function trackPass(): Promise<number> {
-    const [head, minedNonce] = await Promise.all([
+    const [head, minedNonce, chainNonce] = await Promise.all([
       rpc('getBlockNumber', () => pc.getBlockNumber({ cacheTime: 0 })),
       rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'latest' }).then(BigInt)),
+      rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'pending' }).then(BigInt)),
     ]);
+    const filled = await fillNonceGap(chainNonce);
     const rows = await store.inFlight(batchSize * 4, rebroadcastAfterMs, minedNonce);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return filled;
     const decisions = await mapLimit(rows, concurrency, (row) => decide(row, head, minedNonce));
     let changed = 0;
     for (const to of ['Submitted', 'Mined', 'Confirmed', 'Failed'] as const) {
@@ -513,6 +530,72 @@ export function createRelayer(o: RelayerOptions): Relayer {
       if (to === 'Confirmed' || to === 'Failed') for (const r of moved) await settled(r);
     }
     for (const d of decisions) if (d.to === 'none') changed += d.changed;
+    return changed + filled;
+  }
+
+  // ── nonce gaps ────────────────────────────────────────────────────────────────────────────────
+
+  // The lowest nonce the chain (with its pool) lacks, and since when, while it looks like a gap.
+  let gap: { nonce: bigint; since: number } | null = null;
+
+  /**
+   * A nonce gap: the chain's count (pool included) is below the next nonce we hand out, and the
+   * lowest missing nonce is not one our send pass is about to broadcast. A reorg deeper than the
+   * confirmations (or a node that lost its pool) dropped transactions of ours; every later one
+   * would wait in the pool's queued part forever. Once the gap has lasted `nonceGapGraceMs` (a
+   * node behind a load balancer may briefly report less), each missing nonce is filled in order:
+   * the request holding it goes back to Submitted (its block is gone) and its stored signed
+   * bytes are broadcast again, same hash, so there is still one transaction per request; a nonce
+   * no request holds is spent by a filler.
+   */
+  async function fillNonceGap(chainNonce: bigint): Promise<number> {
+    const next = await store.nextNonce();
+    if (next === null || chainNonce >= next) {
+      gap = null;
+      return 0;
+    }
+    // Handed out and not yet broadcast: the send pass's, not a gap.
+    if ((await store.lowestUnsentNonce()) === chainNonce) {
+      gap = null;
+      return 0;
+    }
+    const now = Date.now();
+    if (gap?.nonce !== chainNonce) gap = { nonce: chainNonce, since: now };
+    if (now - gap.since < nonceGapGraceMs) return 0;
+    gap = null;
+    const end = next < chainNonce + BigInt(batchSize) ? next : chainNonce + BigInt(batchSize);
+    const nonces: bigint[] = [];
+    for (let n = chainNonce; n < end; n++) nonces.push(n);
+    const holders = await store.nonceHolders(nonces);
+    log.warn(
+      { chainNonce: String(chainNonce), nextNonce: String(next) },
+      'relayer: nonce gap: the chain lacks transactions of ours (a reorg deeper than CHAIN_CONFIRMATIONS, or a node that lost its pool); re-broadcasting them',
+    );
+    let changed = 0;
+    let fees: Fees | undefined;
+    for (const nonce of nonces) {
+      const held = holders.filter((h) => h.nonce === nonce);
+      if (held.length === 0) {
+        fees ??= await currentFees();
+        if (await store.fillUnheldNonce(nonce, fees)) {
+          log.warn({ nonce: String(nonce) }, 'relayer: no request holds a missing nonce; a filler transaction spends it');
+          changed++;
+        }
+        continue;
+      }
+      for (const row of held) {
+        if (row.status === 'Unsubmitted' || !row.signedTx || !row.hash) continue;
+        if (row.status !== 'Submitted') {
+          // A node lagging behind the one that answered the count may still have it.
+          if (await receiptOf(row.hash as Hex)) continue;
+          const moved = await store.transition('Submitted', [{ row, blockHash: null, blockNumber: null, failureReason: null }]);
+          if (moved.length === 0) continue;
+          changed++;
+          log.warn({ requestId: row.id, hash: row.hash, was: row.status }, 'transaction left the chain (reorg deeper than the confirmations); back to Submitted, re-broadcasting the same signed bytes');
+        }
+        changed += await keepBroadcast({ ...row, status: 'Submitted' });
+      }
+    }
     return changed;
   }
 
@@ -548,29 +631,39 @@ export function createRelayer(o: RelayerOptions): Relayer {
   let running: Promise<void> | undefined;
   let stopping = false;
   const { sleep, wake } = createWakeableSleep();
+  const health = createWorkerHealth();
+
+  const probe = (component: 'chain' | 'database') => (component === 'chain' ? pc.getBlockNumber({ cacheTime: 0 }) : o.database.ping());
 
   async function loop(): Promise<void> {
     let backoff = pollIntervalMs;
-    let down = false;
     while (!stopping) {
       let changed = 0;
+      health.tickStarted();
       try {
         changed = await tick();
-        if (down) log.info({}, 'relayer: chain RPC and database reachable again');
-        down = false;
+        const was = health.snapshot();
+        health.tickSucceeded();
+        if (was.lastFailure) {
+          log.info({ component: was.lastFailure.component, downMs: Date.now() - was.failingSince! }, 'relayer: ticks succeed again');
+        }
         backoff = pollIntervalMs;
       } catch (err) {
-        // Logged once per outage, not once per retry.
-        if (!down) {
-          if (isRpcUnavailable(err)) log.warn({ err: shortMessage(err) }, 'relayer: chain RPC unavailable; requests stay queued');
-          else log.error({ err }, 'relayer: tick failed; retrying with back-off');
+        const kind = health.tickFailed(err);
+        // Logged once per outage (per failing component), not once per retry.
+        if (kind.first) {
+          const msg = `relayer: tick failed (${describeFailure(kind)}); requests stay queued`;
+          if (kind.unavailable) log.warn({ component: kind.component, err: failureMessage(err) }, msg);
+          else log.error({ component: kind.component, err }, msg);
         }
-        down = true;
+        if (stopping) break;
         backoff = Math.min(backoff * 2, maxBackoffMs);
+        await waitAfterFailure({ kind, backoffMs: backoff, probeIntervalMs, sleep, stopped: () => stopping, probe });
+        continue;
       }
       if (stopping) break;
-      if (changed > 0 && !down) continue;
-      await sleep(down ? backoff : pollIntervalMs);
+      if (changed > 0) continue;
+      await sleep(pollIntervalMs);
     }
   }
 
@@ -578,8 +671,10 @@ export function createRelayer(o: RelayerOptions): Relayer {
     start() {
       if (running) return;
       stopping = false;
+      health.setRunning(true);
       running = loop().finally(() => {
         running = undefined;
+        health.setRunning(false);
       });
     },
     async stop() {
@@ -589,5 +684,6 @@ export function createRelayer(o: RelayerOptions): Relayer {
     },
     tick,
     wake,
+    health: () => health.snapshot(),
   };
 }

@@ -8,10 +8,13 @@ import type { Database } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
 import { createRelayer, type Relayer, type RelayerLogger } from './relayer.ts';
 import { createIndexer, type Indexer } from './indexer.ts';
+import { createWorkerMonitor, type WorkerMonitor } from './worker-monitor.ts';
 
 export interface ChainWorkers {
   relayer: Relayer;
   indexer: Indexer;
+  /** Their /ready checks and gauges. */
+  monitor: WorkerMonitor;
   /** Stops every worker after its current tick; call before closing the database. */
   stop(): Promise<void>;
 }
@@ -24,16 +27,42 @@ export interface ChainWorkerOptions {
   metrics?: Registry;
   /** The indexer's poll for changes the relayer did not make (indexerPollMs of the chain config). */
   indexerPollMs?: number;
+  /** /ready thresholds (worker-monitor.ts). */
+  maxIndexerLagMs?: number;
+  maxRelayAgeMs?: number;
+}
+
+/**
+ * /ready's `relayer` and `indexer` checks for workers started later than the app is built (they
+ * start last); "not started" until then.
+ */
+export function workerReadiness(workers: () => ChainWorkers | undefined): Record<'relayer' | 'indexer', () => Promise<string>> {
+  const check = (name: 'relayer' | 'indexer') => async () => {
+    const w = workers();
+    if (!w) throw new Error(`${name} not started yet`);
+    return w.monitor.checks[name]();
+  };
+  return { relayer: check('relayer'), indexer: check('indexer') };
 }
 
 export function startChainWorkers(o: ChainWorkerOptions): ChainWorkers {
   const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs });
   const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake() });
+  const monitor = createWorkerMonitor({
+    database: o.database,
+    chain: o.chain,
+    relayer,
+    indexer,
+    metrics: o.metrics,
+    maxIndexerLagMs: o.maxIndexerLagMs,
+    maxRelayAgeMs: o.maxRelayAgeMs,
+  });
   relayer.start();
   indexer.start();
   return {
     relayer,
     indexer,
+    monitor,
     stop: async () => {
       await Promise.all([relayer.stop(), indexer.stop()]);
     },

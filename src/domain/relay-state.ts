@@ -16,7 +16,8 @@ export const FINAL_STATUSES: readonly TxStatus[] = ['Confirmed', 'Failed'];
 export const TRANSITIONS_TO: Readonly<Record<TxStatus, readonly TxStatus[]>> = {
   // Back to Unsubmitted only when the nonce was provably consumed by another transaction.
   Unsubmitted: ['Submitted'],
-  Submitted: ['Unsubmitted', 'Mined'],
+  // From Mined, Confirmed or Failed (a mined revert) when the transaction left the chain in a reorg.
+  Submitted: ['Unsubmitted', 'Mined', 'Confirmed', 'Failed'],
   Mined: ['Submitted', 'Mined'],
   Confirmed: ['Submitted', 'Mined'],
   Failed: ['Unsubmitted', 'Submitted', 'Mined'],

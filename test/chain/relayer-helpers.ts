@@ -1,6 +1,8 @@
 // Shared pieces of the relayer tests: a ChainContext over the test chain, outbox rows for real
 // registry calls, and "tick until settled".
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { encodeFunctionData, type Hex, type LocalAccount } from 'viem';
 import { dimoRegistryAbi } from '../../src/chain/abi/index.ts';
@@ -77,3 +79,30 @@ export async function tickUntilSettled(relayer: Pick<Relayer, 'tick'>, db: Db, i
   const rows = await Promise.all(ids.map((id) => rowOf(db, id)));
   assert.fail(`not settled after ${maxTicks} ticks: ${rows.map((r) => `${r.id}=${r.status}`).join(', ')}`);
 }
+
+/** A JSON-RPC pass-through to anvil that can be switched to answer 503, like a load balancer with no healthy node. */
+export async function startRpcProxy(target: string) {
+  let down = false;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (down) {
+        res.writeHead(503).end('no healthy upstream');
+        return;
+      }
+      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+        .then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer())))
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    setDown(v: boolean) {
+      down = v;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+

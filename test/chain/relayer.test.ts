@@ -15,33 +15,7 @@ import { openPostgres, type Database } from '../../src/db/engine.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startChain, type ChainFixture } from './helpers.ts';
-import { enqueueMintManufacturer, relayerContext, rowOf, tickUntilSettled } from './relayer-helpers.ts';
-
-/** A JSON-RPC pass-through to anvil that can be switched to answer 503, like a load balancer with no healthy node. */
-async function startRpcProxy(target: string) {
-  let down = false;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (down) {
-        res.writeHead(503).end('no healthy upstream');
-        return;
-      }
-      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
-        .then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer())))
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    setDown(v: boolean) {
-      down = v;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+import { enqueueMintManufacturer, relayerContext, rowOf, startRpcProxy, tickUntilSettled } from './relayer-helpers.ts';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

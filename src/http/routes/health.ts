@@ -2,20 +2,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 
-export type ReadinessCheck = () => Promise<void>;
+/** Resolves when the dependency is usable (optionally to a one-line summary: "ok: <summary>"); rejects with the reason it is not. */
+export type ReadinessCheck = () => Promise<void | string>;
 
 const CHECK_TIMEOUT_MS = 2000;
 
 async function runCheck(check: ReadinessCheck): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const summary = await Promise.race([
       check(),
-      new Promise((_, reject) => {
+      new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
       }),
     ]);
-    return 'ok';
+    return typeof summary === 'string' && summary ? `ok: ${summary}` : 'ok';
   } catch (e: any) {
     return `down: ${String(e?.message ?? e).slice(0, 200)}`;
   } finally {
@@ -41,13 +42,13 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ checks: Record<string, Re
     '/ready',
     {
       config: unlimited,
-      schema: { tags: ['operations'], operationId: 'getReadiness', summary: 'Every dependency (database, blob store, chain) answers', description: 'Readiness: runs every dependency check (each bounded by a timeout) and answers 503 with the failing ones named when any is down. Point load balancers here. Never rate limited.', security: [], response: { 200: Ready, 503: Ready } },
+      schema: { tags: ['operations'], operationId: 'getReadiness', summary: 'Every dependency (database, blob store, chain) answers and the chain workers keep up', description: 'Readiness: runs every dependency check (each bounded by a timeout) and answers 503 with the failing ones named when any is down or a chain worker is stuck, failing or behind. Point load balancers here. Never rate limited.', security: [], response: { 200: Ready, 503: Ready } },
     },
     async (_req, reply) => {
       const names = Object.keys(checks);
       const results = await Promise.all(names.map((n) => runCheck(checks[n]!)));
       const out = Object.fromEntries(names.map((n, i) => [n, results[i]!]));
-      const ok = results.every((r) => r === 'ok');
+      const ok = results.every((r) => r === 'ok' || r.startsWith('ok: '));
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: out });
     },
   );
