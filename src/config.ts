@@ -35,6 +35,8 @@ export interface Config {
   /** Directory of per-manufacturer NFT images (`autopi.png`, …); generated images otherwise. */
   manufacturerImageDir: string | undefined;
   shutdownTimeoutMs: number;
+  /** How far ahead a share may expire (SHARE_MAX_DAYS). */
+  sharing: { maxDays: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
 }
@@ -108,6 +110,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
     manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),
   };
   // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).
