@@ -50,6 +50,9 @@ import { createPairingService } from './services/pairing.ts';
 import { syntheticDeviceRoutes } from './http/routes/synthetic-devices.ts';
 import { createSyntheticDeviceService } from './services/synthetic-devices.ts';
 import { createSyntheticWallets } from './chain/synthetic-wallet.ts';
+import { privilegeRoutes } from './http/routes/privileges.ts';
+import { sharingRoutes } from './http/routes/sharing.ts';
+import { createSharingService } from './services/sharing.ts';
 
 export interface AppDeps {
   config: Config;
@@ -138,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(responseCachePlugin, { database, ...config.responseCache });
 
   await app.register(healthRoutes, { checks: { database: () => database.ping(), ...deps.readiness } });
+  await app.register(privilegeRoutes);
   await app.register(publicMetadataRoutes, {
     metadata: createPublicMetadataService({ db: database.db, publicBaseUrl: config.publicBaseUrl, manufacturerImageDir: config.manufacturerImageDir }),
   });
@@ -188,6 +192,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       await user.register(vehicleMintRoutes, { mint });
       await user.register(pairingRoutes, { pairing: createPairingService({ db: database.db, chain: deps.chain, vehicles, onEnqueued: deps.onTransactionQueued }) });
+      await user.register(sharingRoutes, {
+        sharing: createSharingService({ db: database.db, chain: deps.chain, vehicles, maxDays: config.sharing.maxDays, now: deps.now, onEnqueued: deps.onTransactionQueued }),
+      });
       const wallets = createSyntheticWallets(config.chain.syntheticWalletMnemonic);
       await user.register(syntheticDeviceRoutes, {
         synthetic: createSyntheticDeviceService({ db: database.db, chain: deps.chain, wallets, vehicles, onEnqueued: deps.onTransactionQueued }),

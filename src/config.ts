@@ -44,6 +44,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** /ready fails when the indexer lags more (READY_MAX_INDEXER_LAG, s) or a relayed request waits longer (READY_MAX_RELAY_AGE, s). */
   ready: { maxIndexerLagMs: number; maxRelayAgeMs: number };
+  /** How far ahead a share may expire (SHARE_MAX_DAYS). */
+  sharing: { maxDays: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
 }
@@ -130,6 +132,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       maxIndexerLagMs: read.int('READY_MAX_INDEXER_LAG', 30, 1, 86_400) * 1000,
       maxRelayAgeMs: read.int('READY_MAX_RELAY_AGE', 300, 1, 86_400) * 1000,
     },
+    sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),
   };
   // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).

@@ -9,7 +9,7 @@ import { newKsuid } from '../domain/ids.ts';
 export type MetaTxRow = typeof metaTransactionRequests.$inferSelect;
 
 /** Every kind of row in meta_transaction_requests; NonceFiller rows are the relayer's own (relayer-store.ts). */
-export const TX_KINDS = ['MintVehicle', 'BurnVehicle', 'Claim', 'Unclaim', 'Pair', 'Unpair', 'MintSynthetic', 'MintManufacturer', 'MintDevices', 'NonceFiller'] as const;
+export const TX_KINDS = ['MintVehicle', 'BurnVehicle', 'Claim', 'Unclaim', 'Pair', 'Unpair', 'MintSynthetic', 'MintManufacturer', 'MintDevices', 'SetPrivileges', 'NonceFiller'] as const;
 export type TxKind = (typeof TX_KINDS)[number];
 
 /** Statuses that mean "still in progress": a second attempt at the same action is a 409. */

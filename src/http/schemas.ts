@@ -148,6 +148,8 @@ export const UserDevice = Type.Object(
       }),
     ),
     createdAt: Timestamp,
+    /** In /shared only: what the caller may do with the vehicle, unexpired at the time of the read. */
+    privileges: Type.Optional(Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), expiresAt: Timestamp }))),
   },
   { $id: 'UserDevice' },
 );

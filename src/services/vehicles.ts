@@ -11,6 +11,7 @@ import { parseVin } from '../domain/vin.ts';
 import { createBatcher } from '../domain/batcher.ts';
 import { createMonotonicKsuids } from '../domain/ids.ts';
 import { renderUserDevices } from './user-device-view.ts';
+import { privilegeName } from '../domain/share-request.ts';
 
 export interface Page<T> {
   items: T[];
@@ -136,7 +137,14 @@ export function createVehicleService(deps: VehicleServiceDeps) {
 
     async listShared(user: AuthUser, limit: number, cursor?: string): Promise<Page<UserDevice>> {
       if (!user.address) return { items: [] };
-      return page(await repo.listShared(db, user.address.toLowerCase(), now(), limit + 1, cursor), limit);
+      const address = user.address.toLowerCase();
+      const shared = await page(await repo.listShared(db, address, now(), limit + 1, cursor), limit);
+      // The caller's own privileges, from the rows render() already loaded (unexpired at `now`).
+      for (const item of shared.items) {
+        const mine = item.privilegedUsers.find((u) => u.address.toLowerCase() === address)?.privileges ?? [];
+        item.privileges = mine.map((p) => ({ id: p.id, name: privilegeName(p.id), expiresAt: p.expiry })).sort((a, b) => a.id - b.id);
+      }
+      return shared;
     },
 
     async remove(user: AuthUser, id: string): Promise<void> {

@@ -13,7 +13,8 @@ export type Payload = { types: Record<string, { name: string; type: string }[]>;
 export async function signTyped(account: LocalAccount, td: Payload, domainOverride: Record<string, unknown> = {}): Promise<Hex> {
   const types = { ...td.types };
   delete types.EIP712Domain;
-  const conv = (type: string, v: unknown) => (/^u?int\d*$/.test(type) ? BigInt(v as string) : v);
+  const conv = (type: string, v: unknown): unknown =>
+    type.endsWith('[]') ? (v as unknown[]).map((x) => conv(type.slice(0, -2), x)) : /^u?int\d*$/.test(type) ? BigInt(v as string) : v;
   const message: Record<string, unknown> = {};
   for (const f of types[td.primaryType]!) message[f.name] = conv(f.type, td.message[f.name]);
   const domain: Record<string, unknown> = { ...td.domain, ...domainOverride };

@@ -1,0 +1,132 @@
+// HTTP <-> SharingService: …/commands/share, …/commands/unshare (GET payload, POST signed) and …/shares.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { getAddress } from 'viem';
+import { errorResponses } from '../errors.ts';
+import { Address, Timestamp, TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
+import type { SharePayload, SharingService } from '../../services/sharing.ts';
+import { toTransactionRequest } from '../../services/transactions.ts';
+import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
+
+const tags = ['sharing'];
+const checksum = (a: string) => getAddress(a) as string;
+const security = [{ bearerAuth: [] }];
+
+const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
+
+/** The `eth_signTypedData_v4` object for SetPrivilegesSign (issue 14). */
+export const SetPrivilegesPayload = Type.Object(
+  {
+    types: Type.Object({ EIP712Domain: Type.Array(TypedField), SetPrivilegesSign: Type.Array(TypedField) }),
+    primaryType: Type.Literal('SetPrivilegesSign'),
+    domain: Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() }),
+    message: Type.Object({
+      tokenId: Type.String({ description: 'uint256 in decimal' }),
+      privIds: Type.Array(Type.String({ description: 'uint256 in decimal' })),
+      user: Type.String({ description: 'The grantee' }),
+      expires: Type.String({ description: 'Unix seconds; 0 revokes' }),
+      nonce: Type.String({ description: "The vehicle NFT's privilegeNonce(tokenId, user) now" }),
+    }),
+  },
+  { description: 'EIP-712 typed data to sign with eth_signTypedData_v4' },
+);
+
+// Strings, validated by the service, so that each bad field gets a 400 naming it.
+const GranteeField = Type.String({ maxLength: 100, description: 'Address that receives the privileges' });
+const PrivilegesQuery = Type.String({ maxLength: 200, description: 'Privilege ids, comma-separated (GET /v1/privileges), e.g. 1,3' });
+const PrivilegesBody = Type.Array(Type.Union([Type.Integer(), Type.String({ maxLength: 20 })]), { maxItems: 50, description: 'Privilege ids' });
+const ExpiresAtField = Type.String({ maxLength: 64, description: 'RFC 3339; in the future and at most SHARE_MAX_DAYS ahead' });
+const SignatureField = Type.String({ maxLength: 1024, description: "The vehicle owner's signature of the payload, 0x hex" });
+
+const ShareQuery = Type.Object({ grantee: GranteeField, privileges: PrivilegesQuery, expiresAt: ExpiresAtField }, { additionalProperties: false });
+const ShareBody = Type.Object(
+  { grantee: GranteeField, privileges: PrivilegesBody, expiresAt: ExpiresAtField, signature: Type.Optional(SignatureField) },
+  { additionalProperties: false },
+);
+const UnshareQuery = Type.Object({ grantee: GranteeField, privileges: Type.Optional(PrivilegesQuery) }, { additionalProperties: false });
+const UnshareBody = Type.Object(
+  { grantee: GranteeField, privileges: Type.Optional(PrivilegesBody), signature: Type.Optional(SignatureField) },
+  { additionalProperties: false },
+);
+
+export const GrantedPrivilege = Type.Object({ id: Type.Integer(), name: Type.String(), expiresAt: Timestamp });
+
+const SharesList = Type.Object({
+  shares: Type.Array(
+    Type.Object({
+      grantee: Address,
+      privileges: Type.Array(GrantedPrivilege),
+      status: Type.Union([Type.Literal('Pending'), Type.Literal('Active'), Type.Literal('Expired'), Type.Literal('Revoked'), Type.Literal('Failed')]),
+      requestId: Type.Union([Type.String(), Type.Null()], { description: 'The relayed request; null for a grant made on chain directly' }),
+    }),
+  ),
+});
+
+function toResponse(p: SharePayload): Static<typeof SetPrivilegesPayload> {
+  return {
+    types: { EIP712Domain: p.types.EIP712Domain.map((f) => ({ ...f })), SetPrivilegesSign: p.types.SetPrivilegesSign.map((f) => ({ ...f })) },
+    primaryType: p.primaryType,
+    domain: { ...p.domain },
+    message: { ...p.message, privIds: [...p.message.privIds] },
+  };
+}
+
+export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService }> = async (app, { sharing }) => {
+  acceptEmptyJsonBody(app);
+  const errors = errorResponses(400, 401, 404, 409, 503);
+
+  for (const action of ['grant', 'revoke'] as const) {
+    const path = `/v1/user/devices/:userDeviceId/commands/${action === 'grant' ? 'share' : 'unshare'}`;
+    const what = action === 'grant' ? 'share the vehicle with an address' : "revoke an address's privileges (expires 0)";
+    app.get(
+      path,
+      {
+        schema: {
+          tags,
+          security,
+          summary: `EIP-712 SetPrivilegesSign payload to ${what}`,
+          params: UserDeviceIdParams,
+          querystring: action === 'grant' ? ShareQuery : UnshareQuery,
+          response: { 200: SetPrivilegesPayload, ...errors },
+        },
+      },
+      async (req) => toResponse(await sharing.payload(req.user, req.params.userDeviceId, req.query, action)),
+    );
+    app.post(
+      path,
+      {
+        schema: {
+          tags,
+          security,
+          summary: `With the owner's signature, ${what} (relayed, no gas); without one, the payload to sign`,
+          params: UserDeviceIdParams,
+          body: action === 'grant' ? ShareBody : UnshareBody,
+          response: { 200: SetPrivilegesPayload, 202: TransactionRequest, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const outcome = await sharing.submit(req.user, req.params.userDeviceId, req.body, action);
+        if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
+        return reply.code(202).send(toTransactionRequest(outcome.request));
+      },
+    );
+  }
+
+  app.get(
+    '/v1/user/devices/:userDeviceId/shares',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Who the vehicle is shared with: pending, active, and (for 30 days) expired, revoked or failed shares',
+        params: UserDeviceIdParams,
+        response: { 200: SharesList, ...errorResponses(400, 401, 404) },
+      },
+      // No response cache: a share's expiry is checked at read time.
+    },
+    async (req) => {
+      const shares = await sharing.list(req.user, req.params.userDeviceId);
+      return { shares: shares.map((s) => ({ ...s, grantee: checksum(s.grantee) })) };
+    },
+  );
+};
