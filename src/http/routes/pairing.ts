@@ -45,7 +45,6 @@ const PairQuery = Type.Object(
     serial: Type.Optional(SerialText),
     external_id: Type.Optional({ ...SerialText, description: 'Synonym of serial (the original API’s name)' }),
   },
-  { additionalProperties: false },
 );
 
 const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
@@ -58,7 +57,6 @@ const PairRequestBody = Type.Object(
     serial: Type.Optional(SerialText),
     externalId: Type.Optional({ ...SerialText, description: 'Synonym of serial' }),
   },
-  { additionalProperties: false },
 );
 
 const UnpairRequestBody = Type.Object(
@@ -66,7 +64,6 @@ const UnpairRequestBody = Type.Object(
     userSignature: Type.Optional(signatureText("The vehicle owner's or the device owner's 65-byte signature of the payload")),
     signature: Type.Optional(signatureText('Synonym of userSignature')),
   },
-  { additionalProperties: false },
 );
 
 /** `a` unless it is absent, else `b`; both given and different is a 400 naming them. */
