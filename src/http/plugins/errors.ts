@@ -128,8 +128,9 @@ function createRouteTable() {
   };
 }
 
+// These replies skip the route hooks, so the request id header is set here.
 const send = (reply: FastifyReply, status: number, code: ErrorCode, message: string, requestId: string) =>
-  reply.code(status).send({ code: status, message, error: code, requestId });
+  reply.code(status).header('x-request-id', requestId).send({ code: status, message, error: code, requestId });
 
 /**
  * Fastify's `frameworkErrors`: a URL the router cannot read (malformed percent-encoding) or a
@@ -164,10 +165,11 @@ export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: 
   this.log.debug({ err }, 'client error');
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
-    const body = JSON.stringify({ code: status, message, error: code, requestId: randomUUID() });
+    const requestId = randomUUID();
+    const body = JSON.stringify({ code: status, message, error: code, requestId });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);
