@@ -9,7 +9,8 @@ import type { Database } from './db/engine.ts';
 import type { DefinitionCatalog } from './definitions/catalog.ts';
 import type { AuthUser, TokenVerifier } from './auth/verifier.ts';
 import { ErrorBody } from './http/errors.ts';
-import { errorsPlugin } from './http/plugins/errors.ts';
+import { errorsPlugin, frameworkErrorHandler, clientErrorHandler } from './http/plugins/errors.ts';
+import { emptyBodyPlugin } from './http/plugins/empty-body.ts';
 import { securityPlugin } from './http/plugins/security.ts';
 import { corsPlugin } from './http/plugins/cors.ts';
 import { metricsPlugin } from './http/plugins/metrics.ts';
@@ -113,17 +114,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();
     },
     requestIdHeader: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // Unknown query parameters and body fields are dropped before validation (clients add
+    // cache-busters and tags the original ignored); known ones keep their strict types.
+    ajv: { customOptions: { removeAdditional: 'all', coerceTypes: 'array', useDefaults: true, allErrors: true } },
     // The coercion above is for query strings, params and headers; JSON bodies are checked as sent.
     schemaController: { compilersFactory: { buildValidator: bodyAsSentValidators() } },
     return503OnClosing: true,
+    // Errors raised before any route runs leave in the same shape as every other error.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
-  // JSON only: a text/plain body (fetch's default for a string) gets a clear 415, not "body must be object".
-  app.removeContentTypeParser('text/plain');
   app.decorateRequest('user', null as unknown as AuthUser);
   await app.register(errorsPlugin);
+  await app.register(emptyBodyPlugin);
   await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
   await app.register(metricsPlugin);
   slowClients.install(app);

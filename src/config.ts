@@ -12,6 +12,8 @@ export interface JwtConfig {
   jwksUrl: string | undefined;
   issuer: string | undefined;
   audience: string | undefined;
+  /** JWT_MAX_LIFETIME: the longest exp − iat a dev token may have (the CLI refuses longer too). */
+  maxLifetimeSeconds: number;
 }
 
 export interface Config {
@@ -93,7 +95,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     dataDir,
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
     databaseUrl,
-    jwt: { jwksUrl, issuer, audience },
+    jwt: { jwksUrl, issuer, audience, maxLifetimeSeconds: read.duration('JWT_MAX_LIFETIME', 24 * 3600) },
     logLevel: env.LOG_LEVEL ?? 'info',
     prettyLogs: !prod && env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true,
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -184,6 +186,19 @@ class Reader {
       return dflt;
     }
     return Number(v);
+  }
+
+  /** Seconds, from `90`, `90s`, `30m`, `24h` or `7d`. */
+  duration(name: string, dfltSeconds: number): number {
+    const v = this.env[name]?.trim();
+    if (!v) return dfltSeconds;
+    const m = /^(\d+)\s*([smhd]?)$/.exec(v);
+    const seconds = m ? Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'] : 0;
+    if (seconds < 1 || !Number.isSafeInteger(seconds)) {
+      this.problems.push(`${name} must be a duration like 3600, 30m, 24h or 7d, got "${v}"`);
+      return dfltSeconds;
+    }
+    return seconds;
   }
 
   bool(name: string, dflt: boolean): boolean {

@@ -130,6 +130,8 @@ program
     // Checked before the rest of the configuration, so the refusal is the message a user sees.
     if (isProductionEnv(process.env)) fail('dev tokens exist only in embedded mode; production trusts JWT_JWKS_URL.');
     const config = configOrExit();
+    // The server refuses dev tokens that live longer; better to say so here than hand one out.
+    if (opts.ttl > config.jwt.maxLifetimeSeconds) fail(`--ttl is longer than JWT_MAX_LIFETIME (${config.jwt.maxLifetimeSeconds} s); the server would refuse the token.`);
     let address: string | undefined;
     if (opts.address !== undefined) {
       address = parseAddress(opts.address) ?? fail(`--address "${opts.address}" is not an Ethereum address`);

@@ -69,7 +69,7 @@ export async function trustedIssuers(config: Config): Promise<TrustedIssuer[]> {
   const issuers: TrustedIssuer[] = [];
   const { jwksUrl, issuer, audience } = config.jwt;
   if (jwksUrl && issuer && audience) issuers.push(remoteIssuer(jwksUrl, issuer, audience));
-  if (config.mode === 'embedded') issuers.push(devIssuer((await loadDevIssuer(config.dataDir)).publicKey));
+  if (config.mode === 'embedded') issuers.push(devIssuer((await loadDevIssuer(config.dataDir)).publicKey, config.jwt.maxLifetimeSeconds));
   return issuers;
 }
 

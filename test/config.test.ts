@@ -30,7 +30,7 @@ describe('loadConfig', () => {
           assert.equal(c.dataDir, path.resolve(CWD, 'data'));
           assert.equal(c.publicBaseUrl, 'http://localhost:8080');
           assert.equal(c.databaseUrl, undefined);
-          assert.deepEqual(c.jwt, { jwksUrl: undefined, issuer: undefined, audience: undefined });
+          assert.deepEqual(c.jwt, { jwksUrl: undefined, issuer: undefined, audience: undefined, maxLifetimeSeconds: 86400 });
           assert.equal(c.corsOrigins, '*');
           assert.equal(c.s3.bucket, undefined);
         },
@@ -106,7 +106,7 @@ describe('loadConfig', () => {
           assert.equal(c.mode, 'production');
           assert.equal(c.host, '0.0.0.0');
           assert.equal(c.databaseUrl, PRODUCTION_ENV.DATABASE_URL);
-          assert.deepEqual(c.jwt, { jwksUrl: PRODUCTION_ENV.JWT_JWKS_URL, issuer: PRODUCTION_ENV.JWT_ISSUER, audience: PRODUCTION_ENV.JWT_AUDIENCE });
+          assert.deepEqual(c.jwt, { jwksUrl: PRODUCTION_ENV.JWT_JWKS_URL, issuer: PRODUCTION_ENV.JWT_ISSUER, audience: PRODUCTION_ENV.JWT_AUDIENCE, maxLifetimeSeconds: 86400 });
           assert.equal(c.prettyLogs, false);
         },
       },
@@ -119,6 +119,11 @@ describe('loadConfig', () => {
         name: 'production may keep blobs locally with ALLOW_LOCAL_BLOBS=true',
         env: { ...PRODUCTION_ENV, S3_BUCKET: undefined, ALLOW_LOCAL_BLOBS: 'true' },
         expect: (c) => assert.equal(c.s3.bucket, undefined),
+      },
+      {
+        name: 'JWT_MAX_LIFETIME in seconds or with a unit',
+        env: { JWT_MAX_LIFETIME: '7d' },
+        expect: (c) => assert.equal(c.jwt.maxLifetimeSeconds, 7 * 86400),
       },
     ];
     for (const c of cases) it(c.name, () => c.expect(ok(c.env)));
@@ -137,6 +142,7 @@ describe('loadConfig', () => {
       { name: 'a negative integer', env: { RATE_LIMIT_MAX: '-1' }, named: ['RATE_LIMIT_MAX'] },
       { name: 'an integer below its minimum', env: { RATE_LIMIT_WINDOW_MS: '10' }, named: ['RATE_LIMIT_WINDOW_MS'] },
       { name: 'a fractional integer', env: { BODY_LIMIT_BYTES: '1.5e6' }, named: ['BODY_LIMIT_BYTES'] },
+      { name: 'a JWT_MAX_LIFETIME that is not a duration', env: { JWT_MAX_LIFETIME: '1 week' }, named: ['JWT_MAX_LIFETIME'], match: /like 3600, 30m, 24h or 7d/ },
       { name: 'a DATABASE_URL of another database', env: { DATABASE_URL: 'mysql://h/d' }, named: ['DATABASE_URL'], match: /must use postgres: or postgresql:/ },
       { name: 'a DATABASE_URL that is not a URL', env: { DATABASE_URL: 'localhost:5432' }, named: ['DATABASE_URL'] },
       { name: 'a JWT_JWKS_URL that is not a URL', env: { JWT_JWKS_URL: 'keys.json' }, named: ['JWT_JWKS_URL'], match: /not a valid URL/ },

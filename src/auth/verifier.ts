@@ -18,6 +18,8 @@ export interface TrustedIssuer {
   issuer: string;
   audience: string;
   key: CryptoKey | JWTVerifyGetKey;
+  /** The longest lifetime (exp − iat) accepted from this issuer; unset: any. */
+  maxLifetimeSeconds?: number;
 }
 
 export type TokenVerifier = (token: string) => Promise<AuthUser>;
@@ -26,9 +28,13 @@ export function remoteIssuer(jwksUrl: string, issuer: string, audience: string):
   return { issuer, audience, key: createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) };
 }
 
-export function devIssuer(publicKey: CryptoKey): TrustedIssuer {
-  return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, key: publicKey };
+export function devIssuer(publicKey: CryptoKey, maxLifetimeSeconds: number): TrustedIssuer {
+  return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, key: publicKey, maxLifetimeSeconds };
 }
+
+const CLOCK_TOLERANCE_SECONDS = 5;
+// A subject becomes a database key and a log field: no NUL or other control characters.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 export interface VerifierOptions {
   /** Verified tokens remembered (bounded), so a client's repeat requests skip the signature check. */
@@ -39,8 +45,8 @@ export interface VerifierOptions {
 }
 
 export function createTokenVerifier(issuers: TrustedIssuer[], opts: VerifierOptions = {}): TokenVerifier {
-  const verify = createUncachedVerifier(issuers);
   const now = opts.now ?? Date.now;
+  const verify = createUncachedVerifier(issuers, now);
   const ttl = opts.cacheTtlMs ?? 60_000;
   const cache = createLru<string, { user: AuthUser; until: number }>(opts.cacheSize ?? 10_000);
   return async (token) => {
@@ -53,7 +59,7 @@ export function createTokenVerifier(issuers: TrustedIssuer[], opts: VerifierOpti
   };
 }
 
-function createUncachedVerifier(issuers: TrustedIssuer[]): (token: string) => Promise<{ user: AuthUser; exp: number }> {
+function createUncachedVerifier(issuers: TrustedIssuer[], now: () => number): (token: string) => Promise<{ user: AuthUser; exp: number }> {
   const byIssuer = new Map(issuers.map((i) => [i.issuer, i]));
   return async (token) => {
     let iss: string | undefined;
@@ -70,7 +76,8 @@ function createUncachedVerifier(issuers: TrustedIssuer[]): (token: string) => Pr
         issuer: trusted.issuer,
         audience: trusted.audience,
         algorithms: ['ES256', 'ES384', 'RS256', 'RS384', 'RS512', 'PS256', 'EdDSA'],
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: new Date(now()),
       }));
     } catch (e: any) {
       const reason = e?.code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : 'the token signature or claims are invalid';
@@ -79,8 +86,19 @@ function createUncachedVerifier(issuers: TrustedIssuer[]): (token: string) => Pr
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 256) {
       throw new InvalidTokenError('the token has no subject');
     }
+    if (CONTROL_CHARACTER.test(payload.sub)) throw new InvalidTokenError('the token subject contains control characters');
+    // A token without exp would be valid forever.
+    if (typeof payload.exp !== 'number') throw new InvalidTokenError('the token has no expiry (exp)');
+    const nowSeconds = now() / 1000;
+    if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) {
+      throw new InvalidTokenError('the token was issued in the future (iat)');
+    }
+    const max = trusted.maxLifetimeSeconds;
+    if (max !== undefined && payload.exp - (payload.iat ?? nowSeconds) > max + CLOCK_TOLERANCE_SECONDS) {
+      throw new InvalidTokenError(`the token lives longer than ${max} s (JWT_MAX_LIFETIME)`);
+    }
     const raw = payload.ethereum_address;
     const user = { id: payload.sub, address: typeof raw === 'string' ? parseAddress(raw) : null };
-    return { user, exp: typeof payload.exp === 'number' ? payload.exp : 0 };
+    return { user, exp: payload.exp };
   };
 }

@@ -16,7 +16,6 @@ export const PageQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(Ksuid),
   },
-  { additionalProperties: false },
 );
 export type PageQuery = Static<typeof PageQuery>;
 

@@ -153,9 +153,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
 
   function acceptField(fields: Map<TextField, string>, part: Extract<FormPart, { kind: 'field' }>): void {
     const name = part.name as TextField;
-    if (!TEXT_FIELDS.includes(name)) {
-      throw badRequest(`unknown form field "${part.name}"; expected file, name, type and optionally userDeviceId.`);
-    }
+    // Unknown fields are ignored (as unknown JSON fields are): clients add their own.
+    if (!TEXT_FIELDS.includes(name)) return;
     if (fields.has(name)) throw badRequest(`form field "${name}" was sent more than once.`);
     if (part.truncated) throw badRequest(`form field "${name}" is too long.`);
     if (name === 'name') {

@@ -64,7 +64,8 @@ describe('devices-api token', () => {
       ['2h', 7200],
       ['7d', 604800],
     ] as const;
-    const results = await Promise.all(cases.map(([ttl]) => runCli(['token', '--sub', 'alice', '--ttl', ttl], { DATA_DIR: dataDir })));
+    const env = { DATA_DIR: dataDir, JWT_MAX_LIFETIME: '7d' };
+    const results = await Promise.all(cases.map(([ttl]) => runCli(['token', '--sub', 'alice', '--ttl', ttl], env)));
     for (const [i, [ttl, seconds]] of cases.entries()) {
       const r = results[i]!;
       assert.equal(r.code, 0, r.stderr);
@@ -88,6 +89,7 @@ describe('devices-api token', () => {
     ['a malformed --address', ['--sub', 'alice', '--address', '0x1234'], /--address "0x1234" is not an Ethereum address/],
     ['a malformed --ttl', ['--sub', 'alice', '--ttl', 'soon'], /--ttl.*expected a duration/],
     ['a zero --ttl', ['--sub', 'alice', '--ttl', '0s'], /at least 1s/],
+    ['a --ttl over JWT_MAX_LIFETIME (24 h by default)', ['--sub', 'alice', '--ttl', '25h'], /longer than JWT_MAX_LIFETIME/],
     ['no --sub', [], /--sub/],
   ] as const) {
     it(`exits non-zero with a message and prints no token for ${what}`, async () => {

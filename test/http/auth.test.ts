@@ -87,6 +87,29 @@ describe('authentication', () => {
     await unauthorized({ authorization: `Bearer ${token}` }, /subject/);
   });
 
+  const signed = (claims: Record<string, unknown>, edit: (jwt: SignJWT) => SignJWT = (j) => j) =>
+    edit(new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE)).sign(t.issuer.privateKey);
+
+  it('answers 401 for a token without exp, which would otherwise be valid forever', async () => {
+    const token = await signed({}, (j) => j.setSubject('alice').setIssuedAt());
+    await unauthorized({ authorization: `Bearer ${token}` }, /expiry/);
+  });
+
+  it('answers 401 for a token issued in the future beyond the clock skew', async () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const token = await signed({}, (j) => j.setSubject('alice').setIssuedAt(nowSeconds + 600).setExpirationTime(nowSeconds + 3600));
+    await unauthorized({ authorization: `Bearer ${token}` }, /future/);
+    const skewed = await signed({}, (j) => j.setSubject('alice').setIssuedAt(nowSeconds + 2).setExpirationTime(nowSeconds + 3600));
+    assert.equal((await t.request('GET', ME, { token: skewed })).status, 200);
+  });
+
+  it('answers 401, not 500, for a subject with a NUL or another control character', async () => {
+    for (const sub of ['ali\u0000ce', 'alice\n', '\u007f']) {
+      const token = await signed({}, (j) => j.setSubject(sub).setIssuedAt().setExpirationTime('1h'));
+      await unauthorized({ authorization: `Bearer ${token}` }, /control characters/);
+    }
+  });
+
   it('treats a malformed ethereum_address claim as no address rather than rejecting the token', async () => {
     const token = await t.issuer.token('carol', { address: 'not-an-address' });
     const r = await t.request('GET', '/v1/user/devices/shared', { token });

@@ -8,7 +8,6 @@ import type { AftermarketDeviceService } from '../../services/aftermarket-device
 import type { ClaimBody, ClaimPayload, ClaimService } from '../../services/claim.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
 import { SerialParam, UpdateTask } from './firmware.ts';
-import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
@@ -61,9 +60,9 @@ const ClaimFields = {
 const ClaimRequestBody = Type.Object(
   {
     ...ClaimFields,
-    claimRequest: Type.Optional(Type.Object(ClaimFields, { additionalProperties: false, description: '@dimo-network/data-sdk wraps the body in this' })),
+    claimRequest: Type.Optional(Type.Object(ClaimFields, { description: '@dimo-network/data-sdk wraps the body in this' })),
   },
-  { $id: 'ClaimingRequest', additionalProperties: false },
+  { $id: 'ClaimingRequest' },
 );
 
 function toResponse(p: ClaimPayload): Static<typeof ClaimDevicePayload> {
@@ -93,8 +92,6 @@ export interface AftermarketDeviceRoutesOptions {
 
 export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDeviceRoutesOptions> = async (app, opts) => {
   const { devices, claim } = opts;
-  // The SDK's "get the payload" call is a POST that may carry an empty JSON body.
-  acceptEmptyJsonBody(app);
 
   app.get(
     '/v1/aftermarket/device/by-serial/:serial',

@@ -45,7 +45,6 @@ const ListQuery = Type.Object(
     /** The original API's spelling. */
     user_device_id: Type.Optional(Ksuid),
   },
-  { additionalProperties: false },
 );
 
 const Binary = (description: string) => ({

@@ -15,10 +15,10 @@ const SubmitBody = Type.Object(
   {
     errorCodes: Type.Optional(CodeList),
     queryDeviceErrorCodes: Type.Optional(
-      Type.Object({ errorCodes: CodeList }, { additionalProperties: false, description: 'The wrapped form @dimo-network/data-sdk sends' }),
+      Type.Object({ errorCodes: CodeList }, { description: 'The wrapped form @dimo-network/data-sdk sends' }),
     ),
   },
-  { $id: 'SubmitErrorCodesRequest', additionalProperties: false, description: 'Either errorCodes or queryDeviceErrorCodes.errorCodes' },
+  { $id: 'SubmitErrorCodesRequest', description: 'Either errorCodes or queryDeviceErrorCodes.errorCodes' },
 );
 
 function codesFrom(body: Static<typeof SubmitBody>): unknown[] {

@@ -5,7 +5,6 @@ import { Type } from 'typebox';
 import { errorResponses } from '../errors.ts';
 import { Ksuid, Nullable, Timestamp } from '../schemas.ts';
 import type { FirmwareUpdateService } from '../../services/firmware-updates.ts';
-import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
@@ -25,11 +24,9 @@ export const UpdateTask = Type.Object(
   { $id: 'FirmwareUpdateTask', description: "A firmware update requested through the manufacturer's device cloud" },
 );
 
-const EmptyBody = Type.Object({}, { $id: 'FirmwareUpdateRequest', additionalProperties: false });
+const EmptyBody = Type.Object({}, { $id: 'FirmwareUpdateRequest', description: 'No fields: send no body' });
 
 export const firmwareRoutes: FastifyPluginAsyncTypebox<{ firmware: FirmwareUpdateService }> = async (app, { firmware }) => {
-  // A POST without a body, or with an empty JSON body, is the normal form here.
-  acceptEmptyJsonBody(app);
 
   app.post(
     '/v1/aftermarket/device/by-serial/:serial/update',

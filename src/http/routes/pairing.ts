@@ -45,7 +45,6 @@ const PairQuery = Type.Object(
     serial: Type.Optional(SerialText),
     external_id: Type.Optional({ ...SerialText, description: 'Synonym of serial (the original API’s name)' }),
   },
-  { additionalProperties: false },
 );
 
 const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
@@ -58,7 +57,7 @@ const PairRequestBody = Type.Object(
     serial: Type.Optional(SerialText),
     externalId: Type.Optional({ ...SerialText, description: 'Synonym of serial' }),
   },
-  { $id: 'PairingRequest', additionalProperties: false },
+  { $id: 'PairingRequest' },
 );
 
 const UnpairRequestBody = Type.Object(
@@ -68,7 +67,7 @@ const UnpairRequestBody = Type.Object(
     serial: Type.Optional({ ...SerialText, description: 'Optional: the paired device, as a check (another device → 409)' }),
     externalId: Type.Optional({ ...SerialText, description: 'Synonym of serial (the original API’s name)' }),
   },
-  { $id: 'UnpairingRequest', additionalProperties: false },
+  { $id: 'UnpairingRequest' },
 );
 
 /** `a` unless it is absent, else `b`; both given and different is a 400 naming them. */

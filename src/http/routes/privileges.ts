@@ -5,13 +5,22 @@ import { PRIVILEGES } from '../../domain/privileges.ts';
 
 const PrivilegeList = Type.Object({
   privileges: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), description: Type.String() })),
-});
+}, { $id: 'PrivilegeList' });
 
 export const privilegeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const body = { privileges: PRIVILEGES.map((p) => ({ ...p })) };
   app.get(
     '/v1/privileges',
-    { schema: { tags: ['sharing'], summary: 'Vehicle privileges that can be shared, with their ids', response: { 200: PrivilegeList } } },
+    {
+      schema: {
+        tags: ['sharing'],
+        operationId: 'listPrivileges',
+        summary: 'Vehicle privileges that can be shared, with their ids',
+        description: "DIMO's vehicle privilege ids, names and what each allows; the ids that share and unshare accept.",
+        security: [],
+        response: { 200: PrivilegeList },
+      },
+    },
     async () => body,
   );
 };

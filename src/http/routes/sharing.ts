@@ -6,7 +6,6 @@ import { errorResponses } from '../errors.ts';
 import { Address, Timestamp, TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
 import type { SharePayload, SharingService } from '../../services/sharing.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
-import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['sharing'];
 const checksum = (a: string) => getAddress(a) as string;
@@ -28,7 +27,7 @@ export const SetPrivilegesPayload = Type.Object(
       nonce: Type.String({ description: "The vehicle NFT's privilegeNonce(tokenId, user) now" }),
     }),
   },
-  { description: 'EIP-712 typed data to sign with eth_signTypedData_v4' },
+  { $id: 'SetPrivilegesPayload', description: 'EIP-712 typed data to sign with eth_signTypedData_v4' },
 );
 
 // Strings, validated by the service, so that each bad field gets a 400 naming it.
@@ -38,15 +37,15 @@ const PrivilegesBody = Type.Array(Type.Union([Type.Integer(), Type.String({ maxL
 const ExpiresAtField = Type.String({ maxLength: 64, description: 'RFC 3339; in the future and at most SHARE_MAX_DAYS ahead' });
 const SignatureField = Type.String({ maxLength: 1024, description: "The vehicle owner's signature of the payload, 0x hex" });
 
-const ShareQuery = Type.Object({ grantee: GranteeField, privileges: PrivilegesQuery, expiresAt: ExpiresAtField }, { additionalProperties: false });
+const ShareQuery = Type.Object({ grantee: GranteeField, privileges: PrivilegesQuery, expiresAt: ExpiresAtField });
 const ShareBody = Type.Object(
   { grantee: GranteeField, privileges: PrivilegesBody, expiresAt: ExpiresAtField, signature: Type.Optional(SignatureField) },
-  { additionalProperties: false },
+  { $id: 'SharingRequest' },
 );
-const UnshareQuery = Type.Object({ grantee: GranteeField, privileges: Type.Optional(PrivilegesQuery) }, { additionalProperties: false });
+const UnshareQuery = Type.Object({ grantee: GranteeField, privileges: Type.Optional(PrivilegesQuery) });
 const UnshareBody = Type.Object(
   { grantee: GranteeField, privileges: Type.Optional(PrivilegesBody), signature: Type.Optional(SignatureField) },
-  { additionalProperties: false },
+  { $id: 'UnsharingRequest' },
 );
 
 export const GrantedPrivilege = Type.Object({ id: Type.Integer(), name: Type.String(), expiresAt: Timestamp });
@@ -60,7 +59,7 @@ const SharesList = Type.Object({
       requestId: Type.Union([Type.String(), Type.Null()], { description: 'The relayed request; null for a grant made on chain directly' }),
     }),
   ),
-});
+}, { $id: 'ShareList' });
 
 function toResponse(p: SharePayload): Static<typeof SetPrivilegesPayload> {
   return {
@@ -72,19 +71,21 @@ function toResponse(p: SharePayload): Static<typeof SetPrivilegesPayload> {
 }
 
 export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService }> = async (app, { sharing }) => {
-  acceptEmptyJsonBody(app);
   const errors = errorResponses(400, 401, 404, 409, 503);
 
   for (const action of ['grant', 'revoke'] as const) {
     const path = `/v1/user/devices/:userDeviceId/commands/${action === 'grant' ? 'share' : 'unshare'}`;
     const what = action === 'grant' ? 'share the vehicle with an address' : "revoke an address's privileges (expires 0)";
+    const name = action === 'grant' ? 'Sharing' : 'Unsharing';
     app.get(
       path,
       {
         schema: {
           tags,
           security,
+          operationId: `get${name}Payload`,
           summary: `EIP-712 SetPrivilegesSign payload to ${what}`,
+          description: "The payload carries the vehicle NFT's current privilegeNonce for the grantee, so a signature works once; sign it as-is and POST it to the same path.",
           params: UserDeviceIdParams,
           querystring: action === 'grant' ? ShareQuery : UnshareQuery,
           response: { 200: SetPrivilegesPayload, ...errors },
@@ -98,7 +99,9 @@ export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService 
         schema: {
           tags,
           security,
+          operationId: `sign${name}Payload`,
           summary: `With the owner's signature, ${what} (relayed, no gas); without one, the payload to sign`,
+          description: 'The signature must recover to the vehicle NFT owner (ECDSA or ERC-1271) over the payload with the current nonce; a replayed or stale one is a 400. 409 while a change for the same grantee is in flight.',
           params: UserDeviceIdParams,
           body: action === 'grant' ? ShareBody : UnshareBody,
           response: { 200: SetPrivilegesPayload, 202: TransactionRequest, ...errors },
@@ -118,7 +121,9 @@ export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService 
       schema: {
         tags,
         security,
+        operationId: 'listVehicleShares',
         summary: 'Who the vehicle is shared with: pending, active, and (for 30 days) expired, revoked or failed shares',
+        description: 'From the indexed PrivilegeSet events and the relayed requests in flight; expiry is checked at read time.',
         params: UserDeviceIdParams,
         response: { 200: SharesList, ...errorResponses(400, 401, 404) },
       },

@@ -6,7 +6,6 @@ import { badRequest, errorResponses } from '../errors.ts';
 import { Ksuid, TokenIdParam, TransactionRequest } from '../schemas.ts';
 import type { SyntheticDeviceService, SyntheticMintPayload } from '../../services/synthetic-devices.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
-import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -36,7 +35,7 @@ const MintSyntheticBody = Type.Object(
     signature: Type.Optional(signatureText("The vehicle owner's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
     userSignature: Type.Optional(signatureText('Synonym of signature')),
   },
-  { $id: 'SyntheticDeviceMintingRequest', additionalProperties: false },
+  { $id: 'SyntheticDeviceMintingRequest' },
 );
 
 function tokenId(raw: string): bigint {
@@ -65,8 +64,6 @@ function signatureOf(body: Static<typeof MintSyntheticBody>): string | undefined
 }
 
 export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: SyntheticDeviceService }> = async (app, { synthetic }) => {
-  // As for the vehicle mint: a POST with an empty JSON body (or none) asks for the payload.
-  acceptEmptyJsonBody(app);
 
   const path = '/v1/user/devices/:userDeviceId/integrations/:integrationTokenId/commands/mint';
 

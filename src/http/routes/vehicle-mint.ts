@@ -5,7 +5,6 @@ import { errorResponses } from '../errors.ts';
 import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
 import type { MintBody, MintPayload, VehicleMintService } from '../../services/vehicle-mint.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';
-import { acceptEmptyJsonBody } from '../plugins/empty-json-body.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -49,9 +48,9 @@ const MintFields = {
 const MintRequestBody = Type.Object(
   {
     ...MintFields,
-    mintRequest: Type.Optional(Type.Object(MintFields, { additionalProperties: false, description: '@dimo-network/data-sdk wraps the body in this' })),
+    mintRequest: Type.Optional(Type.Object(MintFields, { description: '@dimo-network/data-sdk wraps the body in this' })),
   },
-  { $id: 'MintingRequest', additionalProperties: false },
+  { $id: 'MintingRequest' },
 );
 
 function toResponse(p: MintPayload): Static<typeof MintVehiclePayload> {
@@ -72,9 +71,6 @@ function unwrap(body: Static<typeof MintRequestBody>): MintBody {
 }
 
 export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintService }> = async (app, { mint }) => {
-  // The SDK's "get the payload" call is a POST that may carry an empty JSON body; in this scope
-  // an empty body reads as {} instead of Fastify's 400 for an empty application/json body.
-  acceptEmptyJsonBody(app);
 
   app.get(
     '/v1/user/devices/:userDeviceId/commands/mint',
