@@ -4,7 +4,8 @@
 //   - the server's first start in a new DATA_DIR (initdb, migrations, anvil, registry deploy) until
 //     GET /ready answers 200; target < 20 s
 //   - a restart on that DATA_DIR until /ready; target < 5 s (BENCH_STARTUP_RUNS restarts, best and median)
-// NODE (default: this node) picks the node binary, e.g. NODE=/path/to/node24/bin/node.
+// BENCH_NODE (default: this node) picks the node binary, e.g. BENCH_NODE=/path/to/node24/bin/node
+// (not NODE: npm sets that to its own node for every script).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'devices-api.mjs');
-const NODE = process.env.NODE ?? process.execPath;
+const NODE = process.env.BENCH_NODE ?? process.execPath;
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
 const ADDRESS = '0x52908400098527886e0f7030069857d2e4169ee7';
 
