@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.tmp/**', 'contracts/artifacts/**', 'src/chain/abi/**', 'drizzle/**', 'clients/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', '.tmp/**', 'contracts/artifacts/**', 'src/chain/abi/**', 'drizzle/**', 'clients/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

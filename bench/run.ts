@@ -24,7 +24,10 @@
 // Environment:
 //   BENCH_DURATION     measured seconds per run (default 10; "10s" and "1m" work too)
 //   BENCH_WARMUP       warm-up seconds before each measured run, discarded (default 3; 0 = none)
-//   BENCH_CONNECTIONS  wrk connections (default 50)        BENCH_THREADS  wrk threads (default 2)
+//   BENCH_CONNECTIONS  wrk connections (default 50)
+//   BENCH_THREADS      wrk thread counts, comma-separated (default "1,2"): every scenario and the
+//                      baseline run once per count. On a 2-core machine wrk's second thread takes
+//                      CPU from the server and pulls every ratio toward 1; -t1 shows the real gap.
 //   BENCH_ONLY         comma-separated scenario names (e.g. "me,health", "documents-list,documents-transfer", "claim-pair-flow,relayer,indexer"); opt-in scenarios run only when named
 //   BENCH_MODES        comma-separated subset of "embedded,postgres"
 //   BENCH_NODE_FLAGS   extra Node flags for both the service and the baseline (same process settings)
@@ -64,8 +67,18 @@ function positiveInt(name: string, dflt: number): number {
   return Number(raw);
 }
 
-const defaultSettings: WrkSettings = {
-  threads: positiveInt('BENCH_THREADS', 2),
+function positiveInts(name: string, dflt: number[]): number[] {
+  const raw = env[name]?.trim();
+  if (!raw) return dflt;
+  const list = raw.split(',').map((v) => v.trim());
+  if (!list.every((v) => /^[1-9]\d*$/.test(v))) throw new Error(`${name} must be positive integers separated by commas; got "${raw}"`);
+  return [...new Set(list.map(Number))];
+}
+
+const threadCounts = positiveInts('BENCH_THREADS', [1, 2]);
+/** wrk's settings; `threads` is set per run from threadCounts. */
+const settings: WrkSettings = {
+  threads: threadCounts[0]!,
   connections: positiveInt('BENCH_CONNECTIONS', 50),
   durationSeconds: Math.max(1, Math.round(seconds('BENCH_DURATION', 10))),
   timeoutSeconds: 10,
@@ -209,6 +222,8 @@ async function createBenchDatabase(serverUrl: string): Promise<{ url: string; se
 interface Row {
   mode: Mode;
   name: string;
+  /** wrk -t: its threads share the machine's cores with the server. */
+  threads: number;
   rps: number;
   p50Ms: number;
   p99Ms: number;
@@ -269,18 +284,20 @@ interface CpuProbe {
 }
 
 interface Measured extends WrkResult {
+  threads: number;
   window: ProfileWindow;
   serverCpuUs: number | null;
   dbCpuUs: number | null;
 }
 
-async function measure(label: string, req: WrkRequest, scratch: string, probe: CpuProbe, settings: WrkSettings = defaultSettings): Promise<Measured> {
-  process.stderr.write(`  ${label}: ${warmupSeconds ? `warm-up ${warmupSeconds} s, ` : ''}measuring ${settings.durationSeconds} s…`);
-  if (warmupSeconds > 0) await runWrk(req, { ...settings, durationSeconds: warmupSeconds }, scratch);
+async function measure(label: string, req: WrkRequest, scratch: string, probe: CpuProbe, threads: number, connections = settings.connections): Promise<Measured> {
+  const settingsT = { ...settings, connections, threads: Math.min(threads, connections) };
+  process.stderr.write(`  ${label} (wrk -t${threads}): ${warmupSeconds ? `warm-up ${warmupSeconds} s, ` : ''}measuring ${settings.durationSeconds} s…`);
+  if (warmupSeconds > 0) await runWrk(req, { ...settingsT, durationSeconds: warmupSeconds }, scratch);
   const cpu0 = procCpuUs(probe.serverPid);
   const db0 = probe.dbName ? pgBackendsCpuUs(probe.dbName) : null;
   const fromUs = nowUs();
-  const r = await runWrk(req, settings, scratch);
+  const r = await runWrk(req, settingsT, scratch);
   const window = { fromUs, toUs: nowUs() };
   const cpu1 = procCpuUs(probe.serverPid);
   const db1 = probe.dbName ? pgBackendsCpuUs(probe.dbName) : null;
@@ -294,7 +311,7 @@ async function measure(label: string, req: WrkRequest, scratch: string, probe: C
   }
   process.stderr.write(` ${fmtInt(r.rps)} req/s\n`);
   if (verbose) process.stderr.write(r.text.replace(/^/gm, '    ') + '\n');
-  return { ...r, window, serverCpuUs, dbCpuUs };
+  return { ...r, threads, window, serverCpuUs, dbCpuUs };
 }
 
 function wrkProblems(r: WrkResult, expectStatus: number): string[] {
@@ -319,10 +336,11 @@ function targetText(t: Target | undefined): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['mode', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'server CPU µs/req', 'db CPU µs/req', 'target', 'met'];
+  const head = ['mode', 'scenario', 'wrk', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'server CPU µs/req', 'db CPU µs/req', 'target', 'met'];
   const body = rows.map((r) => [
     r.mode,
     r.name,
+    `-t${r.threads}`,
     fmtInt(r.rps),
     fmtMs(r.p50Ms * 1000),
     fmtMs(r.p99Ms * 1000),
@@ -333,8 +351,8 @@ function table(rows: Row[]): string {
     r.problems.length ? 'ERRORS' : r.met === undefined ? '—' : r.met ? 'yes' : 'NO',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 && i <= 7 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i >= 2 && i <= 7 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 3 && i <= 8 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i >= 3 && i <= 8 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`, ...body.map(line)].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,8 +437,9 @@ async function runMode(
   const baselineReq: WrkRequest = { method: 'GET', url: `${baseline.url}/`, headers: {} };
   const baselineProbe: CpuProbe = { serverPid: baseline.proc.pid! };
   const serviceProbe: CpuProbe = { serverPid: service.proc.pid!, dbName };
-  const before = await measure('baseline (before)', baselineReq, scratch, baselineProbe);
-  const measured: { s: Scenario; r: Measured; problems: string[] }[] = [];
+  // Every scenario is set up and checked once, then measured once per wrk thread count, each count
+  // with its own baseline before and after (a ratio compares runs with the same wrk).
+  const prepared: { s: Scenario; req: WrkRequest; expectStatus: number }[] = [];
   for (const s of selected) {
     await s.setup?.(ctx);
     const p = typeof s.path === 'function' ? s.path(ctx) : s.path;
@@ -440,11 +459,47 @@ async function runMode(
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(s.distinctCursor ? { distinctCursor: true } : {}),
     };
-    const connections = s.connections ?? defaultSettings.connections;
-    const r = await measure(s.name, req, scratch, serviceProbe, { ...defaultSettings, connections, threads: Math.min(defaultSettings.threads, connections) });
-    measured.push({ s, r, problems: wrkProblems(r, expectStatus) });
+    prepared.push({ s, req, expectStatus });
   }
-  const after = selected.length ? await measure('baseline (after)', baselineReq, scratch, baselineProbe) : before;
+  const rows: Row[] = [];
+  const measured: { s: Scenario; r: Measured }[] = [];
+  for (const threads of threadCounts) {
+    const before = await measure('baseline (before)', baselineReq, scratch, baselineProbe, threads);
+    const runs: { s: Scenario; r: Measured; problems: string[] }[] = [];
+    for (const { s, req, expectStatus } of prepared) {
+      const r = await measure(s.name, req, scratch, serviceProbe, threads, s.connections);
+      runs.push({ s, r, problems: wrkProblems(r, expectStatus) });
+      measured.push({ s, r });
+    }
+    const after = prepared.length ? await measure('baseline (after)', baselineReq, scratch, baselineProbe, threads) : before;
+    const baseRps = (before.rps + after.rps) / 2;
+    const drift = Math.abs(before.rps - after.rps) / baseRps;
+    if (drift > 0.15) notes.push(`wrk -t${threads}: baseline drifted ${(drift * 100).toFixed(0)}% between before and after: the machine was busy, rerun for stable ratios`);
+    rows.push({
+      mode,
+      name: 'baseline',
+      threads,
+      rps: baseRps,
+      p50Ms: (before.latencyUs.p50 + after.latencyUs.p50) / 2000,
+      p99Ms: (before.latencyUs.p99 + after.latencyUs.p99) / 2000,
+      ratio: 1,
+      serverCpuUs: before.serverCpuUs !== null && after.serverCpuUs !== null ? (before.serverCpuUs + after.serverCpuUs) / 2 : null,
+      dbCpuUs: null,
+      timeouts: before.errors.timeout + after.errors.timeout,
+      problems: [...wrkProblems(before, 200), ...wrkProblems(after, 200)],
+    });
+    notes.push(`wrk -t${threads}: baseline before ${fmtInt(before.rps)} req/s, after ${fmtInt(after.rps)} req/s`);
+    for (const { s, r, problems } of runs) {
+      const target = s.targets?.[mode];
+      const ratio = r.rps / baseRps;
+      const p99Ms = r.latencyUs.p99 / 1000;
+      const timeouts = r.errors.timeout;
+      const met = target
+        ? (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxP99Ms === undefined || (p99Ms < target.maxP99Ms && timeouts === 0))
+        : undefined;
+      rows.push({ mode, name: s.name, threads, rps: r.rps, p50Ms: r.latencyUs.p50 / 1000, p99Ms, ratio, serverCpuUs: r.serverCpuUs, dbCpuUs: r.dbCpuUs, timeouts, target, met, problems });
+    }
+  }
   const transfer = transferFile
     ? await runDocumentTransfer({
         mode,
@@ -454,7 +509,7 @@ async function runMode(
         file: transferFile,
         copyDir: dataDir,
         warmupSeconds,
-        durationSeconds: defaultSettings.durationSeconds,
+        durationSeconds: settings.durationSeconds,
         serverCpuUs: () => procCpuUs(service.proc.pid!),
       })
     : null;
@@ -468,35 +523,6 @@ async function runMode(
     } catch (e) {
       chain.push({ mode, name: 'claim-pair-flow', value: '—', target: '—', met: false, details: [], problem: (e as Error).message });
     }
-  }
-
-  const baseRps = (before.rps + after.rps) / 2;
-  const drift = Math.abs(before.rps - after.rps) / baseRps;
-  if (drift > 0.15) notes.push(`baseline drifted ${(drift * 100).toFixed(0)}% between before and after: the machine was busy, rerun for stable ratios`);
-  const rows: Row[] = [
-    {
-      mode,
-      name: 'baseline',
-      rps: baseRps,
-      p50Ms: (before.latencyUs.p50 + after.latencyUs.p50) / 2000,
-      p99Ms: (before.latencyUs.p99 + after.latencyUs.p99) / 2000,
-      ratio: 1,
-      serverCpuUs: before.serverCpuUs !== null && after.serverCpuUs !== null ? (before.serverCpuUs + after.serverCpuUs) / 2 : null,
-      dbCpuUs: null,
-      timeouts: before.errors.timeout + after.errors.timeout,
-      problems: [...wrkProblems(before, 200), ...wrkProblems(after, 200)],
-    },
-  ];
-  notes.push(`baseline before ${fmtInt(before.rps)} req/s, after ${fmtInt(after.rps)} req/s`);
-  for (const { s, r, problems } of measured) {
-    const target = s.targets?.[mode];
-    const ratio = r.rps / baseRps;
-    const p99Ms = r.latencyUs.p99 / 1000;
-    const timeouts = r.errors.timeout;
-    const met = target
-      ? (target.minRatio === undefined || ratio >= target.minRatio) && (target.maxP99Ms === undefined || (p99Ms < target.maxP99Ms && timeouts === 0))
-      : undefined;
-    rows.push({ mode, name: s.name, rps: r.rps, p50Ms: r.latencyUs.p50 / 1000, p99Ms, ratio, serverCpuUs: r.serverCpuUs, dbCpuUs: r.dbCpuUs, timeouts, target, met, problems });
   }
 
   await service.stop();
@@ -514,7 +540,7 @@ async function runMode(
       const file = path.join(profileDir, f);
       const who = thread(f) === 0 ? 'main thread' : `worker thread ${thread(f)}`;
       process.stdout.write(`\n[${mode}] service CPU profile (${who}): ${file}\n`);
-      const windows = [...measured.map(({ s, r }) => ({ name: s.name, window: r.window })), ...(transfer?.windows ?? [])];
+      const windows = [...measured.map(({ s, r }) => ({ name: `${s.name} (wrk -t${r.threads})`, window: r.window })), ...(transfer?.windows ?? [])];
       for (const { name, window } of windows) {
         const head = `[${mode}] ${name}, ${who}, while measured (window ${window.fromUs} ${window.toUs})`;
         process.stdout.write(`\n${head}\n${summarizeProfile(file, ROOT, thread(f) === 0 ? 30 : 8, window)}\n`);
@@ -536,7 +562,7 @@ async function main() {
   const header = [
     `devices-api bench, ${new Date().toISOString()}`,
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} -t${defaultSettings.threads} -c${defaultSettings.connections} -d${defaultSettings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
+    `node ${process.version} ${nodeFlags.join(' ')}; ${wrkVersion} ${threadCounts.map((t) => `-t${t}`).join(' and ')} -c${settings.connections} -d${settings.durationSeconds}s (warm-up ${warmupSeconds} s), loopback`,
     `modes: ${modes.join(', ')}; scenarios: ${[...selected.map((s) => s.name), ...(transferSelected ? [DOCUMENTS_TRANSFER] : []), ...chainSelected].join(', ')}`,
   ];
   process.stdout.write(header.join('\n') + '\n');
@@ -579,10 +605,10 @@ async function main() {
   if (chain.length) process.stdout.write(`\n${chainTable(chain)}\n`);
   for (const r of rows) for (const p of r.problems) process.stdout.write(`! ${r.mode} ${r.name}: ${p}\n`);
   for (const r of rows) {
-    if (r.timeouts) process.stdout.write(`! ${r.mode} ${r.name}: ${r.timeouts} requests got no answer within ${defaultSettings.timeoutSeconds} s (not in the percentiles)\n`);
+    if (r.timeouts) process.stdout.write(`! ${r.mode} ${r.name}: ${r.timeouts} requests got no answer within ${settings.timeoutSeconds} s (not in the percentiles)\n`);
   }
   for (const n of notes) process.stdout.write(`- ${n}\n`);
-  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings: defaultSettings, warmupSeconds, rows, transfers, chain, notes }, null, 2) + '\n');
+  if (env.BENCH_JSON) fs.writeFileSync(env.BENCH_JSON, JSON.stringify({ header, settings, warmupSeconds, rows, transfers, chain, notes }, null, 2) + '\n');
 
   if (rows.some((r) => r.problems.length) || chain.some((c) => c.problem)) return 1;
   if (env.BENCH_STRICT === '1' && [...rows, ...transfers, ...chain].some((r) => r.met === false)) return 2;

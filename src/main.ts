@@ -1,18 +1,14 @@
 // The devices-api command line: serve | migrate | token (and more as features land).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import closeWithGrace from 'close-with-grace';
-import pino from 'pino';
 import { isProductionEnv, loadConfig, type Config } from './config.ts';
-import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { parseAddress } from './domain/address.ts';
-import { runDocumentsReconcile } from './cli/documents-reconcile.ts';
-import { runDtcImport } from './cli/dtc-import.ts';
 import { registerChainCommands } from './cli/chain-commands.ts';
 import { disablePretenuring } from './gc-tuning.ts';
 import { bindStartupListener } from './http/startup-listener.ts';
 
-// The runtime (database engines, Fastify, S3, the chain) loads only in the commands that use it,
-// so `token` and `--help` answer without loading it.
+// Everything heavier than commander and the configuration loads only in the commands that use it:
+// the runtime (database engines, Fastify, S3, the chain), the logger, jose. So `--help` and `token`
+// answer in a fraction of a second (bench/RESULTS.md, "CLI start").
 const runtime = () => import('./runtime.ts');
 
 function configOrExit(): Config {
@@ -24,7 +20,8 @@ function configOrExit(): Config {
   return r.config;
 }
 
-function createLogger(config: Config) {
+async function createLogger(config: Config) {
+  const { default: pino } = await import('pino');
   return pino({
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' },
@@ -68,7 +65,7 @@ program
   .action(async () => {
     disablePretenuring();
     const config = configOrExit();
-    const logger = createLogger(config);
+    const logger = await createLogger(config);
     let service;
     try {
       // Bound before loading the runtime (seconds on a busy machine): a taken port fails at once.
@@ -94,6 +91,7 @@ program
       );
     }
     process.stderr.write(lines.join('\n') + '\n');
+    const { default: closeWithGrace } = await import('close-with-grace');
     closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
       if (err) logger.error({ err }, 'shutting down after an error');
       else logger.info({ signal }, 'shutting down');
@@ -136,6 +134,7 @@ program
     if (opts.address !== undefined) {
       address = parseAddress(opts.address) ?? fail(`--address "${opts.address}" is not an Ethereum address`);
     }
+    const { loadDevIssuer } = await import('./auth/dev-issuer.ts');
     const issuer = await loadDevIssuer(config.dataDir);
     process.stdout.write((await issuer.issue({ sub: opts.sub, address, ttlSeconds: opts.ttl })) + '\n');
   });
@@ -148,6 +147,7 @@ program
   .option('--replace', 'delete previously imported titles first, so the file becomes the whole set')
   .action(async (file: string, opts: { replace?: boolean }) => {
     const config = configOrExit();
+    const { runDtcImport } = await import('./cli/dtc-import.ts');
     const code = await runDtcImport(file, opts, {
       stderr: process.stderr,
       open: async () => (await runtime()).openMigratedDatabase(config),
@@ -163,6 +163,7 @@ program
   .option('--grace <duration>', 'leave blobs younger than this alone (uploads in flight), e.g. 30m, 1h', parseTtl)
   .action(async (opts: { grace?: number }) => {
     const config = configOrExit();
+    const { runDocumentsReconcile } = await import('./cli/documents-reconcile.ts');
     const code = await runDocumentsReconcile(
       { graceMs: opts.grace === undefined ? undefined : opts.grace * 1000 },
       {
@@ -190,7 +191,7 @@ program
   .description('Run only the chain workers (relayer, indexer), no HTTP: for deployments that run them apart from the API')
   .action(async () => {
     const config = configOrExit();
-    const logger = createLogger(config);
+    const logger = await createLogger(config);
     let service;
     try {
       service = await (await runtime()).startWorkerService(config, logger);
@@ -198,6 +199,7 @@ program
       fail(e);
     }
     process.stderr.write(`devices-api worker running (${config.mode} mode, chain ${service.chain.context.chainId}, registry ${service.chain.context.deployment.registry})\n`);
+    const { default: closeWithGrace } = await import('close-with-grace');
     closeWithGrace({ delay: config.shutdownTimeoutMs, logger }, async ({ signal, err }) => {
       if (err) logger.error({ err }, 'worker shutting down after an error');
       else logger.info({ signal }, 'worker shutting down');

@@ -3,8 +3,11 @@
 // set: an existing registry whose addresses, deploy block and relayer key must all be given).
 // Production requires the configured shape. Problems are collected, never thrown, and never
 // quote a key or mnemonic.
-import { getAddress, isAddress, type Address, type Hex } from 'viem';
-import { english } from 'viem/accounts';
+// No viem imports here (types aside): every CLI command reads this configuration, and viem's
+// root module costs ~0.5 s of startup. The word list is the one viem/accounts re-exports.
+import type { Address, Hex } from 'viem';
+import { wordlist as english } from '@scure/bip39/wordlists/english';
+import { parseAddress } from '../domain/address.ts';
 import type { RegistryDeployment } from './deploy.ts';
 
 /**
@@ -127,11 +130,12 @@ function parseAddressVar(env: Env, name: string, problems: string[]): Address | 
     return undefined;
   }
   // Mixed case carries an EIP-55 checksum; a wrong one is almost always a typo in one character.
-  if (v !== v.toLowerCase() && v.slice(2) !== v.slice(2).toUpperCase() && !isAddress(v, { strict: true })) {
+  const checksummed = parseAddress(v)!;
+  if (v !== v.toLowerCase() && v.slice(2) !== v.slice(2).toUpperCase() && v !== checksummed) {
     problems.push(`${name} has an invalid EIP-55 checksum (write it all lower-case to skip the check)`);
     return undefined;
   }
-  return getAddress(v);
+  return checksummed;
 }
 
 function mnemonic(env: Env, prod: boolean, problems: string[]): string {

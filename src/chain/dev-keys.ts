@@ -16,14 +16,8 @@ export const DEV_DEVICE_MNEMONIC = 'abandon abandon abandon abandon abandon aban
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-/** The demo devices `seed` mints: manufacturer and serial. */
-export const DEMO_DEVICES: readonly { manufacturer: string; serial: string }[] = [
-  { manufacturer: 'AutoPi', serial: 'demo-autopi-1' },
-  { manufacturer: 'AutoPi', serial: 'demo-autopi-2' },
-  { manufacturer: 'AutoPi', serial: 'demo-autopi-3' },
-  { manufacturer: 'Macaron', serial: 'demo-macaron-1' },
-  { manufacturer: 'Macaron', serial: 'demo-macaron-2' },
-];
+// In their own module (no viem) so the CLI can describe `seed` without loading the chain code.
+export { DEMO_DEVICES } from './demo-devices.ts';
 
 export interface DevKeyDeriver {
   /** The dev key for `serial` (normalised first, as the API normalises serials). */

