@@ -7,61 +7,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Service index; a browser (Accept: text/html) is redirected to the API docs */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            name: string;
-                            version: string;
-                            links: {
-                                docs: string;
-                                openapi: string;
-                                health: string;
-                                ready: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Redirect to the docs */
-                302: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Rate limited */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Service unavailable */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        /**
+         * Service index; a browser (Accept: text/html) is redirected to the API docs
+         * @description Name, version and links to the docs, the OpenAPI document and the health checks. Public.
+         */
+        get: operations["getServiceIndex"];
         put?: never;
         post?: never;
         delete?: never;
@@ -888,6 +838,16 @@ export interface components {
                 expiresAt: string;
             }[];
         };
+        ServiceIndex: {
+            name: string;
+            version: string;
+            links: {
+                docs: string;
+                openapi: string;
+                health: string;
+                ready: string;
+            };
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -1356,6 +1316,51 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getServiceIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceIndex"];
+                };
+            };
+            /** @description Redirect to the docs */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;

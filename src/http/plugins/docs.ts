@@ -52,10 +52,13 @@ export const docsPlugin = fp(async (app: FastifyInstance, opts: { publicBaseUrl:
     name: Type.String(),
     version: Type.String(),
     links: Type.Object({ docs: Link, openapi: Link, health: Link, ready: Link }),
-  });
+  }, { $id: 'ServiceIndex' });
   const schema = {
     tags: ['operations'],
+    operationId: 'getServiceIndex',
     summary: 'Service index; a browser (Accept: text/html) is redirected to the API docs',
+    description: 'Name, version and links to the docs, the OpenAPI document and the health checks. Public.',
+    security: [],
     response: { 200: Index, 302: Type.Null({ description: 'Redirect to the docs' }) },
   };
   app.get('/', { schema }, async (req, reply) => {
