@@ -9,7 +9,7 @@ import type { Database } from './db/engine.ts';
 import type { DefinitionCatalog } from './definitions/catalog.ts';
 import type { AuthUser, TokenVerifier } from './auth/verifier.ts';
 import { ErrorBody } from './http/errors.ts';
-import { errorsPlugin, frameworkErrorHandler, clientErrorHandler } from './http/plugins/errors.ts';
+import { errorsPlugin, frameworkErrorHandler, clientErrorHandlerWith } from './http/plugins/errors.ts';
 import { emptyBodyPlugin } from './http/plugins/empty-body.ts';
 import { securityPlugin } from './http/plugins/security.ts';
 import { corsPlugin } from './http/plugins/cors.ts';
@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Errors raised before any route runs leave in the same shape as every other error.
     frameworkErrors: frameworkErrorHandler,
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandlerWith(slowClients.describeTimeout),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);

@@ -4,12 +4,10 @@
 // but moving upload: an ordinary body must be complete within the timeout, an upload may take
 // as long as it likes but may not pause for that long. One address holds at most
 // MAX_CONNECTIONS_PER_IP sockets (trusted proxies excepted), so no client can pin them all.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import { BlockList, isIPv4, type Socket } from 'node:net';
-import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
-import { ErrorCode } from './errors.ts';
 
 export interface SlowClientOptions {
   requestTimeoutMs: number;
@@ -49,30 +47,15 @@ export function createSlowClientGuard(opts: SlowClientOptions) {
 
   const message = `The request was not received within ${requestTimeoutMs} ms (REQUEST_TIMEOUT_MS); an upload may not pause that long.`;
 
-  /** Fastify's clientErrorHandler: Node's and our timeouts answer 408 in the API's error shape. */
-  function clientErrorHandler(err: ClientError, socket: Socket): void {
-    if (err.code === 'ECONNRESET' || socket.destroyed) return;
-    let status = 400;
-    let text = 'Bad Request';
-    let body: { code: number; message: string; error: ErrorCode; requestId: string };
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      count(err.bodyTimeout ?? 'headers_timeout');
-      status = 408;
-      text = 'Request Timeout';
-      body = { code: 408, message, error: ErrorCode.RequestTimeout, requestId: randomUUID() };
-    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
-      status = 431;
-      text = 'Request Header Fields Too Large';
-      body = { code: 431, message: 'The request headers are too large.', error: ErrorCode.BadRequest, requestId: randomUUID() };
-    } else {
-      body = { code: 400, message: 'The request is not well-formed HTTP.', error: ErrorCode.BadRequest, requestId: randomUUID() };
-    }
-    log?.debug({ err, remoteAddress: socket.remoteAddress }, 'client error');
-    if (socket.writable) {
-      const json = JSON.stringify(body);
-      socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${json}`);
-    }
-    socket.destroy();
+  /**
+   * For the app's one clientErrorHandler (src/http/plugins/errors.ts), which writes the answer:
+   * counts a timeout by reason and says what to change; undefined for any other client error.
+   */
+  function describeTimeout(err: ClientError): string | undefined {
+    if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT' && err.code !== 'ERR_HTTP_REQUEST_HEADERS_TIMEOUT') return undefined;
+    count(err.bodyTimeout ?? 'headers_timeout');
+    log?.debug({ err }, 'slow client cut off');
+    return message;
   }
 
   const serverOptions = {
@@ -82,8 +65,7 @@ export function createSlowClientGuard(opts: SlowClientOptions) {
       requestTimeout: 0,
       connectionsCheckingInterval: checkIntervalMs(requestTimeoutMs),
     } satisfies ServerOptions,
-    clientErrorHandler,
-  } satisfies Pick<FastifyServerOptions, 'clientErrorHandler'> & { http: ServerOptions };
+  };
 
   /** Installs the body timers, the connection bound and their metric on a built (not yet listening) app. */
   function install(app: FastifyInstance): void {
@@ -162,7 +144,7 @@ export function createSlowClientGuard(opts: SlowClientOptions) {
     }
   }
 
-  return { serverOptions, install };
+  return { serverOptions, install, describeTimeout };
 }
 
 /** Whether an address is one of the listed addresses/CIDRs (IPv4-mapped IPv6 addresses count as IPv4). */

@@ -156,21 +156,25 @@ const CLIENT_ERRORS: Record<string, [number, ErrorCode, string]> = {
 
 /**
  * The server's 'clientError' listener: Node's HTTP parser refused a request (headers too large,
- * malformed, ended early) before Fastify saw it. There is no reply object: the answer is written
- * to the socket, unless a response has already started on it.
+ * malformed, ended early) or a timeout cut it, before Fastify saw it. There is no reply object:
+ * the answer is written to the socket, unless a response has already started on it.
+ * `describeTimeout` (the slow-client guard) counts a timeout and gives its message.
  */
-export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, ErrorCode.BadRequest, 'The request is not well-formed HTTP.'];
-  this.log.debug({ err }, 'client error');
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inFlight?.headersSent) {
-    const requestId = randomUUID();
-    const body = JSON.stringify({ code: status, message, error: code, requestId });
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
+export function clientErrorHandlerWith(describeTimeout: (err: Error & { code?: string }) => string | undefined = () => undefined) {
+  return function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, code, known] = CLIENT_ERRORS[err.code ?? ''] ?? [400, ErrorCode.BadRequest, 'The request is not well-formed HTTP.'];
+    const message = describeTimeout(err) ?? known;
+    this.log.debug({ err }, 'client error');
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
+      const requestId = randomUUID();
+      const body = JSON.stringify({ code: status, message, error: code, requestId });
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
 }
