@@ -290,3 +290,79 @@ export const firmwareUpdateTasks = pgTable(
   },
   (t) => [index('firmware_update_tasks_device_idx').on(t.aftermarketTokenId, t.requestedAt)],
 );
+
+/**
+ * The event outbox: one row per event, written in the database transaction that makes the change
+ * (src/events/outbox.ts), so a rolled-back change has no event and a committed one is never lost.
+ * `seq` orders events and is the stream's resume point; `id` is the Standard Webhooks `webhook-id`.
+ */
+export const events = pgTable(
+  'events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    /** The user the event is about (owner of the vehicle, device or document). */
+    userId: text('user_id').notNull(),
+    /** The vehicle NFT it concerns, if minted: users holding a privilege on it see it too. */
+    vehicleTokenId: tokenId('vehicle_token_id'),
+    /** Ordering key: deliveries about one resource (userDeviceId, serial, document id) keep order. */
+    resource: text('resource').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('events_id_idx').on(t.id),
+    index('events_user_idx').on(t.userId, t.seq),
+    index('events_vehicle_idx').on(t.vehicleTokenId, t.seq),
+    index('events_created_idx').on(t.createdAt),
+  ],
+);
+
+/** A user's webhook endpoint. `secret` is the Standard Webhooks signing secret (whsec_…). */
+export const webhookSubscriptions = pgTable(
+  'webhook_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    url: text('url').notNull(),
+    /** Event types, or ['*'] for all. */
+    events: jsonb('events').$type<string[]>().notNull(),
+    description: text('description').notNull().default(''),
+    secret: text('secret').notNull(),
+    /** Set while deliveries fail; a subscription failing for 3 days is disabled. */
+    failingSince: ts('failing_since'),
+    disabledAt: ts('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_subscriptions_user_idx').on(t.userId, t.id)],
+);
+
+/** One event to one subscription: its attempts so far and when the next is due. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    subscriptionId: text('subscription_id')
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: 'cascade' }),
+    eventSeq: bigint('event_seq', { mode: 'number' })
+      .notNull()
+      .references(() => events.seq, { onDelete: 'cascade' }),
+    /** 'pending' (due at next_attempt_at), 'delivered', or 'failed' (retries exhausted or disabled). */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastAttemptAt: ts('last_attempt_at'),
+    nextAttemptAt: ts('next_attempt_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
+    uniqueIndex('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq),
+  ],
+);

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode } from './errors.ts';
+import { ErrorCode } from '../errors.ts';
 
 export interface StartupListener {
   /** The bound port (the kernel's choice when 0 was asked for). */

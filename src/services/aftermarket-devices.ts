@@ -10,7 +10,7 @@ import type { MetaTxRow } from '../chain/outbox.ts';
 import { deviceName } from '../domain/device-name.ts';
 import { legacyFirmwareFields } from '../domain/legacy-firmware.ts';
 import { normaliseSerial } from '../domain/serial.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../errors.ts';
 import type { TransactionRequest } from '../http/schemas.ts';
 import { toTransactionRequest } from './transactions.ts';
 

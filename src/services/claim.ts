@@ -11,7 +11,7 @@ import { dimoRegistryAbi } from '../chain/abi/index.ts';
 import { enqueueTransaction, findInFlight, IN_FLIGHT, type MetaTxRow } from '../chain/outbox.ts';
 import { claimAftermarketDevicePayload, hashPayload, type TypedDataPayload } from '../domain/eip712.ts';
 import type { AuthUser } from '../auth/verifier.ts';
-import { AppError, badRequest, conflict, ErrorCode } from '../http/errors.ts';
+import { AppError, badRequest, conflict, ErrorCode } from '../errors.ts';
 import { claimUndone, requireReadableDevice, type AftermarketDeviceRow } from './aftermarket-devices.ts';
 import { checkSignature, onChain } from './signature-check.ts';
 

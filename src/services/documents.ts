@@ -20,7 +20,7 @@ import { etagForSha256, ifNoneMatchMatches } from '../domain/files/etag.ts';
 import { documentBlobKey } from '../domain/files/keys.ts';
 import { parseRange, type ByteRange } from '../domain/files/range.ts';
 import { isKsuid, newKsuid } from '../domain/ids.ts';
-import { AppError, ErrorCode, badRequest, notFound } from '../http/errors.ts';
+import { AppError, ErrorCode, badRequest, notFound } from '../errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { ingestUpload, peekHead, TooLargeError, UnsupportedTypeError, type IngestResult } from '../storage/ingest.ts';
 import { DEVICE_NOT_FOUND, type VehicleService } from './vehicles.ts';

@@ -9,7 +9,7 @@ import { cachedEnricher, type DtcEnricher, type DtcExplanationCache, type Enrich
 import { createMonotonicKsuids } from '../domain/ids.ts';
 import { createBatcher } from '../domain/batcher.ts';
 import { createImportedTitles } from './imported-titles.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { DEVICE_NOT_FOUND, type Page, type VehicleService } from './vehicles.ts';
 

@@ -17,7 +17,7 @@ import {
   type UpdateTaskStatus,
 } from '../firmware/connector.ts';
 import { newKsuid } from '../domain/ids.ts';
-import { AppError, conflict, ErrorCode, notFound } from '../http/errors.ts';
+import { AppError, conflict, ErrorCode, notFound } from '../errors.ts';
 import { renderUpdateTask, requireReadableDevice, type AftermarketDeviceRow, type FirmwareTaskRow, type UpdateTaskView } from './aftermarket-devices.ts';
 
 export interface FirmwareUpdateDeps {

@@ -30,7 +30,7 @@ import { normaliseSerial } from '../domain/serial.ts';
 import { parseSignature } from '../domain/signature.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { AFTERMARKET_DEVICE_NOT_FOUND, findBySerial, type AftermarketDeviceRow } from './aftermarket-devices.ts';
 import { checkSignature, onChain } from './signature-check.ts';
 import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';

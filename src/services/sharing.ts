@@ -24,7 +24,7 @@ import {
 import { checkSignature, onChain } from './signature-check.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
 
 export type SharePayload = TypedDataPayload<'SetPrivilegesSign'>;

@@ -5,7 +5,7 @@ import { recoverAddress, type Address, type Hex } from 'viem';
 import type { ChainContext } from '../chain/context.ts';
 import { isRpcUnavailable } from '../chain/errors.ts';
 import { parseSignature } from '../domain/signature.ts';
-import { badRequest, serviceUnavailable } from '../http/errors.ts';
+import { badRequest, serviceUnavailable } from '../errors.ts';
 
 const ERC1271_ABI = [
   {

@@ -17,7 +17,7 @@ import { hashPayload, mintSyntheticDevicePayload, type TypedDataPayload } from '
 import { newKsuid } from '../domain/ids.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound } from '../http/errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { checkSignature, onChain } from './signature-check.ts';
 import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
 

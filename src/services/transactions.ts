@@ -6,7 +6,7 @@ import { metaTransactionRequests } from '../db/schema.ts';
 import type { MetaTxRow } from '../chain/outbox.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import type { TxStatus } from '../domain/relay-state.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../errors.ts';
 import type { TransactionRequest } from '../http/schemas.ts';
 
 export type TransactionRequestRow = Pick<MetaTxRow, 'id' | 'status' | 'hash' | 'blockNumber' | 'failureReason' | 'createdAt' | 'updatedAt'>;

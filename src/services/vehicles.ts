@@ -3,7 +3,7 @@ import type { Db } from '../db/engine.ts';
 import type { DefinitionCatalog, DeviceDefinition } from '../definitions/catalog.ts';
 import type { DefinitionSnapshot, UserDeviceMetadata } from '../db/schema.ts';
 import * as repo from '../db/repositories/user-devices.ts';
-import { AppError, ErrorCode, badRequest, conflict, notFound } from '../http/errors.ts';
+import { AppError, ErrorCode, badRequest, conflict, notFound } from '../errors.ts';
 import type { UserDevice } from '../http/schemas.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';

@@ -5,7 +5,7 @@ import { createDtcCatalog } from '../../src/domain/dtc/catalog.ts';
 import { upsertTitles } from '../../src/db/repositories/dtc.ts';
 import { createErrorCodeService } from '../../src/services/error-codes.ts';
 import type { UserDeviceRow } from '../../src/db/repositories/user-devices.ts';
-import { AppError } from '../../src/http/errors.ts';
+import { AppError } from '../../src/errors.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { BRONCO_2021, insertVehicle } from '../helpers/vehicles.ts';
 

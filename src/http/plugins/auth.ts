@@ -5,7 +5,7 @@
 // missing or bad tokens against the caller's IP, and the body of a rejected request is never read.
 // The hooks take callbacks rather than being async: a request without a token costs no promise.
 import type { FastifyInstance } from 'fastify';
-import { AppError, ErrorCode } from '../errors.ts';
+import { AppError, ErrorCode } from '../../errors.ts';
 import { InvalidTokenError, type AuthUser, type TokenVerifier } from '../../auth/verifier.ts';
 
 declare module 'fastify' {

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
-import { badRequest } from '../errors.ts';
+import { badRequest } from '../../errors.ts';
 
 export interface CorsOptions {
   /** '*' or the origins allowed to read responses. */

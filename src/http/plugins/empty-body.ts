@@ -6,7 +6,7 @@
 // routes as they are added.
 import type { FastifyInstance, preValidationHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, ErrorCode } from '../errors.ts';
+import { AppError, ErrorCode } from '../../errors.ts';
 import { hookList } from './hook-list.ts';
 
 const unsupported = () => new AppError(415, ErrorCode.UnsupportedMediaType, 'Unsupported Content-Type; send application/json.');

@@ -5,7 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, ErrorCode } from '../errors.ts';
+import { AppError, ErrorCode } from '../../errors.ts';
 import { isDatabaseUnavailable } from '../../db/engine.ts';
 import { hookList } from './hook-list.ts';
 

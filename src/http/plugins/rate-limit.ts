@@ -12,7 +12,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
-import { AppError, ErrorCode } from '../errors.ts';
+import { AppError, ErrorCode } from '../../errors.ts';
 import type { SharedRateCounter } from '../../storage/redis-rate-counter.ts';
 import { createRateWindows } from '../../domain/rate-window.ts';
 import { hookList } from './hook-list.ts';

@@ -8,7 +8,8 @@ import { contentDisposition } from '../../domain/files/content-disposition.ts';
 import { contentRange } from '../../domain/files/range.ts';
 import { DOCUMENT_TYPES, MAX_DOCUMENT_NAME_CHARS } from '../../domain/documents.ts';
 import type { DocumentService, FormPart } from '../../services/documents.ts';
-import { AppError, ErrorCode, badRequest, errorResponses } from '../errors.ts';
+import { AppError, ErrorCode, badRequest } from '../../errors.ts';
+import { errorResponses } from '../errors.ts';
 import { Ksuid, Timestamp } from '../schemas.ts';
 
 export const Document = Type.Object(

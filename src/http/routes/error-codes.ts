@@ -1,7 +1,8 @@
 // HTTP <-> ErrorCodeService for /v1/user/devices/{userDeviceId}/error-codes (API.md §4).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { badRequest, errorResponses } from '../errors.ts';
+import { badRequest } from '../../errors.ts';
+import { errorResponses } from '../errors.ts';
 import { PageQuery, Timestamp, UserDeviceIdParams } from '../schemas.ts';
 import type { ErrorCodeService } from '../../services/error-codes.ts';
 

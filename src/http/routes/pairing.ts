@@ -1,7 +1,8 @@
 // HTTP <-> PairingService: GET/POST /v1/user/devices/{userDeviceId}/aftermarket/commands/pair|unpair.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { badRequest, errorResponses } from '../errors.ts';
+import { badRequest } from '../../errors.ts';
+import { errorResponses } from '../errors.ts';
 import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
 import type { PairBody, PairingService, PairPayload, UnpairPayload } from '../../services/pairing.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';

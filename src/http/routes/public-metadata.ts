@@ -6,7 +6,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { badRequest, errorResponses, notFound } from '../errors.ts';
+import { badRequest, notFound } from '../../errors.ts';
+import { errorResponses } from '../errors.ts';
 import { TokenIdParam } from '../schemas.ts';
 import { parseTokenId } from '../../domain/ids.ts';
 import { parseAddress } from '../../domain/address.ts';

@@ -2,7 +2,8 @@
 // /v1/user/devices/{userDeviceId}/integrations/{integrationTokenId}/commands/mint.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { badRequest, errorResponses } from '../errors.ts';
+import { badRequest } from '../../errors.ts';
+import { errorResponses } from '../errors.ts';
 import { Ksuid, TokenIdParam, TransactionRequest } from '../schemas.ts';
 import type { SyntheticDeviceService, SyntheticMintPayload } from '../../services/synthetic-devices.ts';
 import { toTransactionRequest } from '../../services/transactions.ts';

@@ -1,7 +1,7 @@
 // The error class every route answers with.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AppError, ErrorCode } from '../../src/http/errors.ts';
+import { AppError, ErrorCode } from '../src/errors.ts';
 
 describe('AppError', () => {
   it('carries no stack frames for a client error (nothing logs them)', () => {

@@ -1,0 +1,20 @@
+// The events apps can subscribe to (webhooks, the SSE stream). Chain events are emitted when the
+// indexer applies them; the others in the transaction of the API call that makes the change.
+export const EVENT_TYPES = [
+  'vehicle.registered',
+  'vehicle.deleted',
+  'vehicle.minted',
+  'vehicle.shared',
+  'vehicle.share_revoked',
+  'aftermarket_device.claimed',
+  'aftermarket_device.unclaimed',
+  'aftermarket_device.paired',
+  'aftermarket_device.unpaired',
+  'synthetic_device.minted',
+  'transaction.failed',
+  'error_codes.reported',
+  'error_codes.cleared',
+  'document.created',
+  'document.deleted',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
