@@ -14,6 +14,8 @@ import { emptyBodyPlugin } from './http/plugins/empty-body.ts';
 import { securityPlugin } from './http/plugins/security.ts';
 import { corsPlugin } from './http/plugins/cors.ts';
 import { metricsPlugin } from './http/plugins/metrics.ts';
+import { tracingPlugin } from './http/plugins/tracing.ts';
+import type { Tracer } from './telemetry/tracer.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
 import { responseCachePlugin } from './http/plugins/response-cache.ts';
@@ -75,6 +77,8 @@ export interface AppDeps {
   sharedRateCounter?: SharedRateCounter;
   /** Called after a relayed call's request is committed: wakes the in-process relayer instead of leaving it to its poll. */
   onTransactionQueued?: (request: MetaTxRow) => void;
+  /** OpenTelemetry (src/telemetry/tracing.ts); omit when tracing is off: nothing is registered then. */
+  tracer?: Tracer;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -131,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(emptyBodyPlugin);
   await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
   await app.register(metricsPlugin);
+  if (deps.tracer) await app.register(tracingPlugin, { tracer: deps.tracer });
   slowClients.install(app);
   await app.register(corsPlugin, {
     origins: config.corsOrigins,

@@ -50,6 +50,16 @@ export interface Config {
   sharing: { maxDays: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
+  /** OpenTelemetry traces over OTLP/HTTP; off (tracesUrl undefined) unless OTEL_EXPORTER_OTLP_ENDPOINT or …_TRACES_ENDPOINT is set. */
+  telemetry: TelemetryConfig;
+}
+
+export interface TelemetryConfig {
+  tracesUrl: string | undefined;
+  headers: Record<string, string>;
+  serviceName: string;
+  /** OTEL_TRACES_SAMPLER_ARG: the fraction of new traces kept (parent-based: a caller's decision wins). */
+  sampleRatio: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -136,6 +146,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     },
     sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),
+    telemetry: readTelemetry(env, read, problems),
   };
   // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).
   const firmware = parseFirmwareConnectors(config.firmwareConnectors);
@@ -144,6 +155,32 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
   }
   return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+/** The standard OTel variables: the signal-specific URL is used as given, the base one gets /v1/traces. */
+function readTelemetry(env: Env, read: Reader, problems: string[]): TelemetryConfig {
+  const base = read.url('OTEL_EXPORTER_OTLP_ENDPOINT', false, ['http:', 'https:']);
+  const traces = read.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', false, ['http:', 'https:']);
+  const ratioRaw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  const ratio = ratioRaw ? Number(ratioRaw) : 1;
+  if (!(ratio >= 0 && ratio <= 1)) problems.push(`OTEL_TRACES_SAMPLER_ARG must be a number between 0 and 1, got "${ratioRaw}"`);
+  return {
+    tracesUrl: traces ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined),
+    headers: parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS),
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || 'devices-api',
+    sampleRatio: ratio >= 0 && ratio <= 1 ? ratio : 1,
+  };
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS: `key=value,key2=value2`, percent-encoded (the OTel format). */
+export function parseOtlpHeaders(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (raw ?? '').split(',')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    out[decodeURIComponent(part.slice(0, i).trim())] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
 }
 
 class Reader {

@@ -29,6 +29,18 @@ async function createLogger(config: Config) {
   });
 }
 
+/** OpenTelemetry, only when configured: its modules are never loaded otherwise. */
+async function startTracing(config: Config) {
+  const { startTracing } = await import('./telemetry/tracing.ts');
+  return startTracing({
+    serviceName: config.telemetry.serviceName,
+    tracesUrl: config.telemetry.tracesUrl,
+    headers: config.telemetry.headers,
+    sampleRatio: config.telemetry.sampleRatio,
+    pglite: !config.databaseUrl,
+  });
+}
+
 function parseTtl(v: string): number {
   const m = /^(\d+)\s*([smhd]?)$/.exec(v.trim());
   if (!m) throw new InvalidArgumentError('expected a duration like 30m, 1h or 7d');
@@ -67,10 +79,12 @@ program
     const config = configOrExit();
     const logger = await createLogger(config);
     let service;
+    // Before the runtime loads: the instrumentations must see node:http and pg being required.
+    const tracer = config.telemetry.tracesUrl ? await startTracing(config) : undefined;
     try {
       // Bound before loading the runtime (seconds on a busy machine): a taken port fails at once.
       const startup = await bindStartupListener(config.port, config.host);
-      service = await (await runtime()).startService(config, logger, { startup });
+      service = await (await runtime()).startService(config, logger, { startup, tracer });
     } catch (e) {
       fail(e);
     }
@@ -96,6 +110,8 @@ program
       if (err) logger.error({ err }, 'shutting down after an error');
       else logger.info({ signal }, 'shutting down');
       await service.close();
+      // Last: the spans of the shutdown itself are exported too.
+      await tracer?.shutdown();
     });
   });
 

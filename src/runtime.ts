@@ -19,6 +19,7 @@ import { startChainWorkers, workerReadiness, type ChainWorkers } from './chain/w
 import { indexerPollMs } from './chain/config.ts';
 import { createRedisRateCounter, type SharedRateCounter } from './storage/redis-rate-counter.ts';
 import { bindStartupListener, PortUnavailableError, type StartupListener } from './http/startup-listener.ts';
+import type { Tracer } from './telemetry/tracer.ts';
 
 export interface Service {
   app: FastifyInstance;
@@ -132,8 +133,12 @@ async function openDatabaseAndChain(config: Config, logger: any, cleanups: Clean
   return { database, chain };
 }
 
-/** `startup`: the port, already bound by the caller (`serve` binds it before loading this module); else bound here. */
-export async function startService(config: Config, logger: any, opts: { startup?: StartupListener } = {}): Promise<Service> {
+/**
+ * `startup`: the port, already bound by the caller (`serve` binds it before loading this module); else bound here.
+ * `tracer`: OpenTelemetry, started by the caller before this module loaded (src/telemetry/tracing.ts).
+ */
+export async function startService(config: Config, logger: any, opts: { startup?: StartupListener; tracer?: Tracer } = {}): Promise<Service> {
+  const { tracer } = opts;
   const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
@@ -154,10 +159,15 @@ export async function startService(config: Config, logger: any, opts: { startup?
     const readiness = { blobStore: () => blobStore.ping(), chain: () => chain.ready(), ...workerReadiness(() => workerSlot.current) };
     // The workers start last (below); a request enqueued before that waits for their first tick.
     const relayerAlarm = { wake: (): void => {} };
-    const onTransactionQueued = () => relayerAlarm.wake();
+    const onTransactionQueued = tracer
+      ? (row: Parameters<Tracer['enqueued']>[0]) => {
+          tracer.enqueued(row);
+          relayerAlarm.wake();
+        }
+      : () => relayerAlarm.wake();
     const sharedRateCounter = sharedRateCounterFrom(config, logger);
     if (sharedRateCounter) cleanups.push(() => sharedRateCounter.close());
-    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued, sharedRateCounter });
+    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued, sharedRateCounter, tracer });
     cleanups.push(() => app.close());
     await startup.close();
     await app.listen({ port: startup.port, host: config.host }).catch((e: NodeJS.ErrnoException) => {
@@ -170,7 +180,7 @@ export async function startService(config: Config, logger: any, opts: { startup?
     });
     cleanups.push(() => reconciler.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready });
+    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), tracer, ...config.ready });
     workerSlot.current = started;
     relayerAlarm.wake = () => started.relayer.wake();
     cleanups.push(() => started.stop());

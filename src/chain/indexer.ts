@@ -41,6 +41,7 @@ import { isRpcUnavailable } from './errors.ts';
 import { finalThrough } from '../domain/relay-state.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
 import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
+import { ATTR, type Tracer } from '../telemetry/tracer.ts';
 
 export interface IndexerLogger {
   debug?(obj: object, msg: string): void;
@@ -64,6 +65,8 @@ export interface IndexerOptions {
   /** While the RPC or the database does not answer, a cheap probe this often (default 1 s). */
   probeIntervalMs?: number;
   now?: () => Date;
+  /** A span per batch read and applied (tracing on). */
+  tracer?: Tracer;
 }
 
 export interface TickResult {
@@ -216,7 +219,12 @@ export function createIndexer(o: IndexerOptions): Indexer {
     const from = cursor.blockNumber + 1n;
     if (from > safe) return { applied: 0, toBlock: cursor.blockNumber, caughtUp: true };
     const to = from + batchBlocks - 1n < safe ? from + batchBlocks - 1n : safe;
+    if (!o.tracer) return applyBatch(cursor, from, to, safe);
+    return o.tracer.inSpan('indexer.batch', { [ATTR.fromBlock]: Number(from), [ATTR.toBlock]: Number(to) }, () => applyBatch(cursor, from, to, safe));
+  }
 
+  /** Reads the logs of [from, to] and applies them in one database transaction. */
+  async function applyBatch(cursor: Cursor, from: bigint, to: bigint, safe: bigint): Promise<TickResult> {
     const t0 = performance.now();
     const endHash = await blockHash(to);
     const logs = await getLogs(from, to);
@@ -246,6 +254,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
       return { changes: diff, warnings: result.warnings };
     });
     for (const w of warnings) log.warn({ from: from.toString(), to: to.toString() }, `indexer: ${w}`);
+    o.tracer?.indexed(logs.map((l) => l.transactionHash));
     if (events.length > 0) {
       const ms = { chain: Math.round(t1 - t0), database: Math.round(performance.now() - t1) };
       log.debug?.({ from: from.toString(), to: to.toString(), events: events.length, rows: changes.length, ms }, 'indexer: batch applied');

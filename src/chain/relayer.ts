@@ -65,6 +65,7 @@ import {
 import { createWakeableSleep } from './wakeable-sleep.ts';
 import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
 import { classifyBroadcastRejection, feeCap, gasWithMargin, trackedStatus, type TxStatus } from '../domain/relay-state.ts';
+import { ATTR, perRequest, type Tracer } from '../telemetry/tracer.ts';
 
 export interface RelayerLogger {
   debug?(obj: object, msg: string): void;
@@ -106,6 +107,8 @@ export interface RelayerOptions {
   metrics?: Registry;
   /** Test seam: runs after a step's effects are durable (signed: stored; broadcast: sent, not yet recorded). */
   afterStep?: (step: RelayerStep, ids: string[]) => void | Promise<void>;
+  /** Spans per request for simulate, sign, broadcast and receipt (tracing on). */
+  tracer?: Tracer;
 }
 
 export interface Relayer {
@@ -319,7 +322,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
     const [fees, pendingNonce, sims] = await Promise.all([
       currentFees(),
       rpc('getTransactionCount', () => pc.getTransactionCount({ address: from, blockTag: 'pending' })),
-      mapLimit(rows, concurrency, simulate),
+      mapLimit(rows, concurrency, perRequest(o.tracer, 'relayer.simulate', simulate)),
     ]);
     const skipped = sims.filter((sim) => sim.ok === 'skip');
     if (skipped.length > 0) {
@@ -344,7 +347,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
     const rows = await store.awaitingSignature(batchSize);
     if (rows.length === 0) return 0;
     const signed = await Promise.all(
-      rows.map(async (row) => {
+      rows.map(perRequest(o.tracer, 'relayer.sign', async (row) => {
         const signedTx = await signTransaction({
           type: 'eip1559',
           chainId: chain.chainId,
@@ -357,7 +360,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
           maxPriorityFeePerGas: row.maxPriorityFeePerGas!,
         });
         return { id: row.id, nonce: row.nonce!, signedTx, hash: keccak256(signedTx) };
-      }),
+      }, (s) => ({ [ATTR.txHash]: s.hash }))),
     );
     const stored = await store.storeSigned(signed);
     await o.afterStep?.('signed', signed.map((s) => s.id));
@@ -387,7 +390,8 @@ export function createRelayer(o: RelayerOptions): Relayer {
     const sent: string[] = [];
     let changed = 0;
     let down: ChainUnavailableError | undefined;
-    const outcomes = await broadcastInOrder(rows.map((r) => r.signedTx as Hex));
+    const broadcast = () => broadcastInOrder(rows.map((r) => r.signedTx as Hex));
+    const outcomes = await (o.tracer ? o.tracer.inRequestSpans('relayer.broadcast', rows, broadcast) : broadcast());
     for (const [i, row] of rows.entries()) {
       const outcome = outcomes[i]!;
       if (outcome.sent === true) {
@@ -505,6 +509,12 @@ export function createRelayer(o: RelayerOptions): Relayer {
     return { to: next, transition: { row, ...block } };
   }
 
+  /** A receipt look-up that changed nothing is not worth a span (they repeat every tick). */
+  function receiptAttributes(d: Decision) {
+    if (d.to === 'none') return d.changed > 0 ? { [ATTR.txStatus]: 'requeued' } : null;
+    return { [ATTR.txStatus]: d.to, ...(d.transition.blockNumber !== null && d.transition.blockNumber !== undefined ? { [ATTR.blockNumber]: Number(d.transition.blockNumber) } : {}) };
+  }
+
   async function trackPass(): Promise<number> {
     const [head, minedNonce, chainNonce] = await Promise.all([
       rpc('getBlockNumber', () => pc.getBlockNumber({ cacheTime: 0 })),
@@ -514,7 +524,7 @@ export function createRelayer(o: RelayerOptions): Relayer {
     const filled = await fillNonceGap(chainNonce);
     const rows = await store.inFlight(batchSize * 4, rebroadcastAfterMs, minedNonce);
     if (rows.length === 0) return filled;
-    const decisions = await mapLimit(rows, concurrency, (row) => decide(row, head, minedNonce));
+    const decisions = await mapLimit(rows, concurrency, perRequest(o.tracer, 'relayer.receipt', (row: WatchedRow) => decide(row, head, minedNonce), receiptAttributes));
     let changed = 0;
     for (const to of ['Submitted', 'Mined', 'Confirmed', 'Failed'] as const) {
       const batch = decisions.flatMap((d) => (d.to === to ? [d.transition] : []));

@@ -9,6 +9,7 @@ import type { ChainContext } from './context.ts';
 import { createRelayer, type Relayer, type RelayerLogger } from './relayer.ts';
 import { createIndexer, type Indexer } from './indexer.ts';
 import { createWorkerMonitor, type WorkerMonitor } from './worker-monitor.ts';
+import type { Tracer } from '../telemetry/tracer.ts';
 
 export interface ChainWorkers {
   relayer: Relayer;
@@ -30,6 +31,8 @@ export interface ChainWorkerOptions {
   /** /ready thresholds (worker-monitor.ts). */
   maxIndexerLagMs?: number;
   maxRelayAgeMs?: number;
+  /** Spans for the relayer's steps and the indexer's batches (tracing on). */
+  tracer?: Tracer;
 }
 
 /**
@@ -46,8 +49,8 @@ export function workerReadiness(workers: () => ChainWorkers | undefined): Record
 }
 
 export function startChainWorkers(o: ChainWorkerOptions): ChainWorkers {
-  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs });
-  const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake() });
+  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs, tracer: o.tracer });
+  const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake(), tracer: o.tracer });
   const monitor = createWorkerMonitor({
     database: o.database,
     chain: o.chain,

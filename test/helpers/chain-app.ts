@@ -6,6 +6,7 @@ import { createIndexer, type Indexer } from '../../src/chain/indexer.ts';
 import { createRelayer, type Relayer } from '../../src/chain/relayer.ts';
 import { createTestApp, type TestApp, type TestAppOptions } from './app.ts';
 import { startChain, type ChainFixture } from '../chain/helpers.ts';
+import type { Tracer } from '../../src/telemetry/tracer.ts';
 
 export type Payload = { types: Record<string, { name: string; type: string }[]>; primaryType: string; domain: Record<string, unknown>; message: Record<string, unknown> };
 
@@ -42,8 +43,9 @@ export interface ChainApp {
   close(): Promise<void>;
 }
 
-/** Starts everything; `close` stops the workers, the app, its database and anvil. */
-export async function startChainApp(opts: Omit<TestAppOptions, 'deps'> & { deps?: TestAppOptions['deps'] } = {}): Promise<ChainApp> {
+/** Starts everything; `close` stops the workers, the app, its database and anvil. `tracer`: wired as runtime.ts wires it. */
+export async function startChainApp(opts: Omit<TestAppOptions, 'deps'> & { deps?: TestAppOptions['deps']; tracer?: Tracer } = {}): Promise<ChainApp> {
+  const { tracer } = opts;
   const c = await startChain();
   let t: TestApp | undefined;
   try {
@@ -56,9 +58,10 @@ export async function startChainApp(opts: Omit<TestAppOptions, 'deps'> & { deps?
       confirmations: 0,
       pollingIntervalMs: 50,
     });
-    t = await createTestApp({ ...opts, deps: { chain: ctx, ...opts.deps } });
-    const relayer = createRelayer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
-    const indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
+    const traced = tracer ? { tracer, onTransactionQueued: (row: { id: string; kind: string }) => tracer.enqueued(row) } : {};
+    t = await createTestApp({ ...opts, deps: { chain: ctx, ...traced, ...opts.deps } });
+    const relayer = createRelayer({ database: t.database, chain: ctx, pollIntervalMs: 50, tracer });
+    const indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50, tracer });
     relayer.start();
     indexer.start();
     const app = t;
