@@ -15,6 +15,8 @@ import { securityPlugin } from './http/plugins/security.ts';
 import { corsPlugin } from './http/plugins/cors.ts';
 import { metricsPlugin } from './http/plugins/metrics.ts';
 import { tracingPlugin } from './http/plugins/tracing.ts';
+import { createDtcLookupCounter, registerDocumentGauges } from './metrics/app-metrics.ts';
+import { storedTotals } from './db/repositories/documents.ts';
 import type { Tracer } from './telemetry/tracer.ts';
 import { docsPlugin, DOCS_PREFIX } from './http/plugins/docs.ts';
 import { withAuth } from './http/plugins/auth.ts';
@@ -136,6 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(securityPlugin, { hsts: config.mode === 'production', docsPrefix: DOCS_PREFIX });
   await app.register(metricsPlugin);
   if (deps.tracer) await app.register(tracingPlugin, { tracer: deps.tracer });
+  registerDocumentGauges(app.metrics, () => storedTotals(database.db));
+  const countDtcLookup = createDtcLookupCounter(app.metrics);
   slowClients.install(app);
   await app.register(corsPlugin, {
     origins: config.corsOrigins,
@@ -189,6 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       vehicles,
       catalog: createDtcCatalog(),
       enrichment: deps.dtcEnricher && { enricher: deps.dtcEnricher, timeoutMs: config.dtc.enrichTimeoutMs, logger: deps.logger },
+      countLookup: countDtcLookup,
     });
     await user.register(errorCodeRoutes, { errorCodes });
     await user.register(transactionRoutes, { transactions: createTransactionService({ db: database.db }) });

@@ -172,13 +172,21 @@ function readTelemetry(env: Env, read: Reader, problems: string[]): TelemetryCon
   };
 }
 
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a stray % is taken literally
+  }
+}
+
 /** OTEL_EXPORTER_OTLP_HEADERS: `key=value,key2=value2`, percent-encoded (the OTel format). */
 export function parseOtlpHeaders(raw: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (raw ?? '').split(',')) {
     const i = part.indexOf('=');
     if (i <= 0) continue;
-    out[decodeURIComponent(part.slice(0, i).trim())] = decodeURIComponent(part.slice(i + 1).trim());
+    out[decoded(part.slice(0, i).trim())] = decoded(part.slice(i + 1).trim());
   }
   return out;
 }

@@ -129,6 +129,25 @@ describe('loadConfig', () => {
     for (const c of cases) it(c.name, () => c.expect(ok(c.env)));
   });
 
+  describe('OpenTelemetry (OTEL_*)', () => {
+    it('is off without an OTLP endpoint', () => {
+      assert.equal(ok({}).telemetry.tracesUrl, undefined);
+    });
+    it('sends traces to the endpoint plus /v1/traces, or to the traces endpoint as given', () => {
+      assert.equal(ok({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).telemetry.tracesUrl, 'http://collector:4318/v1/traces');
+      assert.equal(ok({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/otlp/traces' }).telemetry.tracesUrl, 'https://b/otlp/traces');
+    });
+    it('reads the service name, the sample ratio and percent-encoded headers', () => {
+      const t = ok({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SERVICE_NAME: 'api-eu', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=a%20b, x-tenant=t1,broken' }).telemetry;
+      assert.deepEqual(t, { tracesUrl: 'http://c:4318/v1/traces', serviceName: 'api-eu', sampleRatio: 0.25, headers: { 'api-key': 'a b', 'x-tenant': 't1' } });
+      assert.equal(ok({}).telemetry.serviceName, 'devices-api');
+    });
+    it('refuses a ratio outside 0–1 and an endpoint that is not http(s)', () => {
+      assert.match(problems({ OTEL_TRACES_SAMPLER_ARG: '2' }).join(), /OTEL_TRACES_SAMPLER_ARG must be a number between 0 and 1/);
+      assert.match(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://c:4317' }).join(), /OTEL_EXPORTER_OTLP_ENDPOINT must use http: or https:/);
+    });
+  });
+
   describe('refused settings name the variable', () => {
     const cases: { name: string; env: Env; named: string[]; match?: RegExp }[] = [
       {

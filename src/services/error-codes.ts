@@ -4,7 +4,7 @@ import type { Db } from '../db/engine.ts';
 import * as repo from '../db/repositories/error-code-queries.ts';
 import * as dtcRepo from '../db/repositories/dtc.ts';
 import { decodeDtc, describeDtc, normaliseMake, parseDtcList } from '../domain/dtc/index.ts';
-import type { DtcCatalog, DtcDescription, DtcOverrides } from '../domain/dtc/index.ts';
+import type { DtcCatalog, DtcDescription, DtcOverrides, DtcTitleSource } from '../domain/dtc/index.ts';
 import { cachedEnricher, type DtcEnricher, type DtcExplanationCache, type EnrichLogger } from '../dtc/enrichment.ts';
 import { createMonotonicKsuids } from '../domain/ids.ts';
 import { createBatcher } from '../domain/batcher.ts';
@@ -30,6 +30,9 @@ export interface ErrorCodeQueryView {
   clearedAt: Date | null;
 }
 
+/** A title's source, or 'enrichment' for an explanation from DTC_ENRICH_URL (or its cache). */
+export type DtcLookupSource = DtcTitleSource | 'enrichment';
+
 export interface ErrorCodeServiceDeps {
   db: Db;
   vehicles: Pick<VehicleService, 'requireOwned'>;
@@ -39,6 +42,8 @@ export interface ErrorCodeServiceDeps {
   now?: () => number;
   /** Optional longer explanations; `timeoutMs` bounds how long a request waits for them. */
   enrichment?: { enricher: DtcEnricher; timeoutMs: number; logger?: EnrichLogger } | undefined;
+  /** Counts each submitted code's title source, and explanations served ('enrichment'). */
+  countLookup?: (source: DtcLookupSource) => void;
 }
 
 /**
@@ -113,7 +118,7 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       const make = vehicle.definition.make.name;
       const bases = [...new Set(parsed.codes.map((c) => c.base))];
       const overrides = await titles.overridesFor(bases, make);
-      const described = parsed.codes.map((c) => describeDtc(c, { catalog, make, overrides }));
+      const described = parsed.codes.map((c) => describeDtc(c, { catalog, make, overrides, onSource: deps.countLookup }));
       // Stored and enriched side by side: the explanation budget is the only wait it adds.
       const [, explanations] = await Promise.all([
         store({ id: nextId(), userDeviceId, codes: described.map(stored) }).then((outcome) => {
@@ -124,7 +129,9 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       return {
         errorCodes: described.map((d, i) => {
           const explanation = explanations.get(parsed.codes[i]!.base);
-          return explanation === undefined ? d : { ...d, explanation };
+          if (explanation === undefined) return d;
+          deps.countLookup?.('enrichment');
+          return { ...d, explanation };
         }),
         clearedAt: null,
       };

@@ -222,7 +222,8 @@ async function instrumentPglite(tracer: ReturnType<typeof trace.getTracer>): Pro
     function (this: unknown, text: string, ...rest: any[]) {
       if (!trace.getActiveSpan()) return fn.call(this, text, ...rest);
       const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'query';
-      return tracer.startActiveSpan(operation, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.system': 'postgresql', 'db.query.text': text } }, async (span) => {
+      // Named and tagged as instrumentation-pg names its spans (pg.query:SELECT …).
+      return tracer.startActiveSpan(`pglite.query:${operation}`, { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': text } }, async (span) => {
         try {
           return await fn.call(this, text, ...rest);
         } catch (err) {

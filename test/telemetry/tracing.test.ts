@@ -55,7 +55,7 @@ describe('OpenTelemetry traces', () => {
     // The request's own database statements are children of its span.
     const serverId = server.spanContext().spanId;
     assert.ok(
-      inTrace.some((s) => s.parentSpanContext?.spanId === serverId && attr(s, 'db.system') === 'postgresql'),
+      inTrace.some((s) => s.parentSpanContext?.spanId === serverId && attr(s, 'db.system.name') === 'postgresql'),
       'database spans under the POST',
     );
 
@@ -82,7 +82,7 @@ describe('OpenTelemetry traces', () => {
     assert.ok(applied.links.some((l) => l.context.spanId === batch.spanContext().spanId), 'the request links back to the batch');
     assert.equal(typeof attr(batch, 'devices_api.indexer.from_block'), 'number');
     assert.ok(
-      spans().some((s) => s.parentSpanContext?.spanId === batch.spanContext().spanId && attr(s, 'db.system') === 'postgresql'),
+      spans().some((s) => s.parentSpanContext?.spanId === batch.spanContext().spanId && attr(s, 'db.system.name') === 'postgresql'),
       'the batch transaction statements are children of the batch span',
     );
   });

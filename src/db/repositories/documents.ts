@@ -1,6 +1,6 @@
 // Queries over document metadata. Only 'ready' rows are ever shown to users; 'deleting' rows are
 // hidden while their blob is removed and finished by the reconciler if that removal is cut short.
-import { and, desc, eq, inArray, sql, sum } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, sql, sum } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
 import { documents } from '../schema.ts';
 import type { DocumentCursor } from '../../domain/documents.ts';
@@ -89,6 +89,12 @@ export async function lockUserDocuments(tx: Tx, userId: string): Promise<void> {
 export async function usedBytes(db: Db | Tx, userId: string): Promise<number> {
   const [row] = await db.select({ total: sum(documents.size) }).from(documents).where(eq(documents.userId, userId));
   return Number(row?.total ?? 0);
+}
+
+/** Every stored document (being deleted too: its blob still exists): how many and their bytes. */
+export async function storedTotals(db: Db): Promise<{ count: number; bytes: number }> {
+  const [row] = await db.select({ n: count(), total: sum(documents.size) }).from(documents);
+  return { count: Number(row?.n ?? 0), bytes: Number(row?.total ?? 0) };
 }
 
 /** Hides a ready document from its owner; returns it, or undefined if not theirs or already going. */

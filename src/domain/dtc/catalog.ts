@@ -22,11 +22,16 @@ export interface DtcCatalog {
  */
 export type DtcOverrides = (base: string, make: string | null) => string | undefined;
 
+/** Where a description's title came from (the `source` label of dtc_lookups_total). */
+export type DtcTitleSource = 'imported_make' | 'imported' | 'bundled' | 'structure';
+
 export interface DescribeOptions {
   readonly catalog: DtcCatalog;
   /** The vehicle's make, for manufacturer-specific imported titles. */
   readonly make?: string | null;
   readonly overrides?: DtcOverrides;
+  /** Told which source answered (for the metrics). */
+  readonly onSource?: (source: DtcTitleSource) => void;
 }
 
 /** One entry of an error-code response. */
@@ -58,11 +63,8 @@ export function createDtcCatalog(): DtcCatalog {
 export function describeDtc(code: string | ParsedDtc, options: DescribeOptions): DtcDescription {
   const decoded = decodeDtc(code);
   const make = normaliseMake(options.make);
-  const title =
-    nonBlank(make === null ? undefined : options.overrides?.(decoded.base, make)) ??
-    nonBlank(options.overrides?.(decoded.base, null)) ??
-    options.catalog.title(decoded.base) ??
-    explainStructure(decoded, options.make?.trim() || null);
+  const [title, source] = titleOf(decoded, make, options);
+  options.onSource?.(source);
   return {
     code: decoded.code,
     description: decoded.failureTypeMeaning === null ? title : `${title} (${decoded.failureTypeMeaning})`,
@@ -70,6 +72,16 @@ export function describeDtc(code: string | ParsedDtc, options: DescribeOptions):
     definedBy: decoded.definedBy,
     subsystem: decoded.subsystem,
   };
+}
+
+function titleOf(decoded: DecodedDtc, make: string | null, options: DescribeOptions): [string, DtcTitleSource] {
+  const forMake = nonBlank(make === null ? undefined : options.overrides?.(decoded.base, make));
+  if (forMake !== undefined) return [forMake, 'imported_make'];
+  const forAll = nonBlank(options.overrides?.(decoded.base, null));
+  if (forAll !== undefined) return [forAll, 'imported'];
+  const bundled = options.catalog.title(decoded.base);
+  if (bundled !== undefined) return [bundled, 'bundled'];
+  return [explainStructure(decoded, options.make?.trim() || null), 'structure'];
 }
 
 function nonBlank(s: string | undefined): string | undefined {

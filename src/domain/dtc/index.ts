@@ -4,7 +4,7 @@ export type { DtcListResult, ParsedDtc } from './code.ts';
 export { decodeDtc } from './structure.ts';
 export type { DecodedDtc, DtcDefinedBy, DtcSystem } from './structure.ts';
 export { createDtcCatalog, describeDtc } from './catalog.ts';
-export type { DescribeOptions, DtcCatalog, DtcDescription, DtcOverrides } from './catalog.ts';
+export type { DescribeOptions, DtcCatalog, DtcDescription, DtcOverrides, DtcTitleSource } from './catalog.ts';
 export { normaliseMake } from './make.ts';
 export { MAX_IMPORTED_DESCRIPTION, parseDtcImportTsv } from './import-tsv.ts';
 export type { DtcImportError, DtcImportResult, DtcImportRow } from './import-tsv.ts';
