@@ -1,6 +1,8 @@
 // Parsing what an owner asks to share (grantee, privilege ids, expiry) and deriving a share's
 // status from the relayed requests and the indexed privileges. Pure: no I/O.
-import { isPrivilegeId, PRIVILEGE_IDS, privilegeById } from './privileges.ts';
+import { isPrivilegeId, PRIVILEGE_IDS } from './privileges.ts';
+
+export { privilegeName } from './privileges.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -35,8 +37,6 @@ export function parseExpiresAt(raw: unknown, now: Date, maxDays: number): Parsed
   if (ms > now.getTime() + maxDays * 86_400_000) return { ok: false, message: `expiresAt ${raw} is more than ${maxDays} days ahead (SHARE_MAX_DAYS).` };
   return { ok: true, value: seconds };
 }
-
-export const privilegeName = (id: number): string => privilegeById(id)?.name ?? `PRIVILEGE_${id}`;
 
 export type ShareStatus = 'Pending' | 'Active' | 'Expired' | 'Revoked' | 'Failed';
 

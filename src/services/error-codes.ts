@@ -1,5 +1,6 @@
 // Use cases for a vehicle's diagnostic trouble codes: submit (describe offline, store, optionally
-// enrich), read the history, clear the latest query. Access goes through requireOwned.
+// enrich), read the history, clear the latest query. Writes are the owner's (requireOwned); the
+// history is also readable by a grantee holding privilege 1 (requirePrivilege).
 import type { Db } from '../db/engine.ts';
 import * as repo from '../db/repositories/error-code-queries.ts';
 import * as dtcRepo from '../db/repositories/dtc.ts';
@@ -12,6 +13,7 @@ import { createImportedTitles } from './imported-titles.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { DEVICE_NOT_FOUND, type Page, type VehicleService } from './vehicles.ts';
+import { NON_LOCATION_DATA } from '../domain/privileges.ts';
 
 /** One code in a response; `explanation` only when enrichment is on and answered in time. */
 export interface ErrorCodeView extends DtcDescription {
@@ -32,7 +34,7 @@ export interface ErrorCodeQueryView {
 
 export interface ErrorCodeServiceDeps {
   db: Db;
-  vehicles: Pick<VehicleService, 'requireOwned'>;
+  vehicles: Pick<VehicleService, 'requireOwned' | 'requirePrivilege'>;
   catalog: DtcCatalog;
   /** How long imported titles are kept in memory (default IMPORTED_TITLES_TTL_MS). */
   importedTitlesTtlMs?: number;
@@ -130,8 +132,9 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       };
     },
 
+    /** The owner, or a grantee holding VEHICLE_NON_LOCATION_DATA: error codes are vehicle data, not location. */
     async history(user: AuthUser, userDeviceId: string, limit: number, cursor?: string): Promise<Page<ErrorCodeQueryView>> {
-      await vehicles.requireOwned(user, userDeviceId);
+      await vehicles.requirePrivilege(user, userDeviceId, NON_LOCATION_DATA, "read this vehicle's error codes");
       if (cursor !== undefined && !(await repo.queryExists(db, userDeviceId, cursor))) {
         throw badRequest(`cursor "${cursor}" is not an error-code query of this vehicle; pass the nextCursor of the previous page.`);
       }

@@ -3,7 +3,7 @@ import type { Db } from '../db/engine.ts';
 import type { DefinitionCatalog, DeviceDefinition } from '../definitions/catalog.ts';
 import type { DefinitionSnapshot, UserDeviceMetadata } from '../db/schema.ts';
 import * as repo from '../db/repositories/user-devices.ts';
-import { AppError, ErrorCode, badRequest, conflict, notFound } from '../errors.ts';
+import { AppError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import type { UserDevice } from '../http/schemas.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';
@@ -11,7 +11,7 @@ import { parseVin } from '../domain/vin.ts';
 import { createBatcher } from '../domain/batcher.ts';
 import { createMonotonicKsuids } from '../domain/ids.ts';
 import { renderUserDevices } from './user-device-view.ts';
-import { privilegeName } from '../domain/share-request.ts';
+import { grantAccess, privilegeName } from '../domain/privileges.ts';
 
 export interface Page<T> {
   items: T[];
@@ -106,6 +106,19 @@ export function createVehicleService(deps: VehicleServiceDeps) {
       const row = await findOwned({ owner: ownerOf(user), id });
       if (!row) throw notFound(DEVICE_NOT_FOUND);
       return row;
+    },
+
+    /**
+     * Read access for a route that needs `privilege` (issue 14): the owner, or a grantee whose
+     * address holds it unexpired now. A grantee without it gets a 403 naming it; anyone holding
+     * nothing on the vehicle gets the same 404 as for a vehicle that does not exist.
+     */
+    async requirePrivilege(user: AuthUser, id: string, privilege: number, what: string): Promise<void> {
+      if (await findOwned({ owner: ownerOf(user), id })) return;
+      const held = user.address ? await repo.heldPrivileges(db, id, user.address.toLowerCase(), now()) : [];
+      const access = grantAccess(held, privilege, what);
+      if (access.allowed) return;
+      throw access.status === 403 ? forbidden(access.message) : notFound(DEVICE_NOT_FOUND);
     },
 
     async register(user: AuthUser, body: { deviceDefinitionId: string; countryCode: string; canProtocol?: string }): Promise<UserDevice> {

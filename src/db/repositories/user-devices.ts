@@ -82,6 +82,16 @@ export async function listShared(db: Db, address: string, now: Date, limit: numb
     .limit(limit);
 }
 
+/** Privilege ids `address` holds unexpired at `now` on the vehicle with this id (none when unminted or unknown). */
+export async function heldPrivileges(db: Db, userDeviceId: string, address: string, now: Date): Promise<number[]> {
+  const rows = await db
+    .select({ privilege: nftPrivileges.privilege })
+    .from(nftPrivileges)
+    .innerJoin(userDevices, eq(userDevices.tokenId, nftPrivileges.tokenId))
+    .where(and(eq(userDevices.id, userDeviceId), eq(nftPrivileges.userAddress, address), gt(nftPrivileges.expiry, now)));
+  return rows.map((r) => r.privilege);
+}
+
 export async function privilegesFor(db: Db, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
   if (tokenIds.length === 0) return [];
   return db
