@@ -377,7 +377,7 @@ export interface paths {
         };
         /**
          * A vehicle's submitted error codes, newest first
-         * @description The vehicle’s stored error-code queries, newest first, each with when it was cleared (if it was).
+         * @description The vehicle’s stored error-code queries, newest first, each with when it was cleared (if it was). Readable by the owner and by a grantee holding privilege 1 (VEHICLE_NON_LOCATION_DATA); a grantee holding only other privileges gets a 403 naming privilege 1, and anyone holding none gets the 404 of a vehicle that does not exist.
          */
         get: operations["listErrorCodes"];
         put?: never;
@@ -2580,6 +2580,15 @@ export interface operations {
             };
             /** @description Missing or invalid token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
