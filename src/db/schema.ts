@@ -14,6 +14,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 const tokenId = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' });
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -62,7 +63,13 @@ export const metaTransactionRequests = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('meta_tx_status_idx').on(t.status, t.createdAt), index('meta_tx_hash_idx').on(t.hash)],
+  (t) => [
+    index('meta_tx_status_idx').on(t.status, t.createdAt),
+    index('meta_tx_hash_idx').on(t.hash),
+    // A vehicle's requests of one kind: …/shares reads every SetPrivileges request of the vehicle
+    // (without it, a scan of the whole table: 620 ms at 310k rows, 1 ms with it).
+    index('meta_tx_kind_user_device_idx').on(t.kind, sql`(${t.subject} ->> 'userDeviceId')`),
+  ],
 );
 
 export const userDevices = pgTable(
