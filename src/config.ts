@@ -3,7 +3,7 @@
 // only adds that those settings must be present and that dev tokens are refused.
 import path from 'node:path';
 import { readChainConfig, type ChainConfig } from './chain/config.ts';
-import { parseFirmwareConnectors } from './firmware/config.ts';
+import { parseFirmwareConnectors, type FirmwareConnectorConfig } from './firmware/config.ts';
 import { parseTrustProxy, type TrustProxy } from './domain/trust-proxy.ts';
 
 export type Mode = 'embedded' | 'production';
@@ -40,7 +40,13 @@ export interface Config {
   documents: { maxBytes: number; quotaBytes: number; downloadRedirect: boolean; reconcileIntervalMs: number };
   s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined };
   dtc: { enrichUrl: string | undefined; enrichKey: string | undefined; enrichModel: string; enrichTimeoutMs: number };
-  firmwareConnectors: string | undefined;
+  /**
+   * FIRMWARE_CONNECTORS, parsed: connectors keyed by `connectorKey(manufacturer)`. Problems stop a
+   * production start (loadConfig fails); elsewhere they are logged and firmware updates answer 501.
+   */
+  firmware: { connectors: ReadonlyMap<string, FirmwareConnectorConfig>; problems: string[] };
+  /** Migrate the database when the service opens it: always in embedded mode, in production only with MIGRATE_ON_START=true. */
+  migrateOnStart: boolean;
   /** Directory of per-manufacturer NFT images (`autopi.png`, …); generated images otherwise. */
   manufacturerImageDir: string | undefined;
   shutdownTimeoutMs: number;
@@ -127,7 +133,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       enrichModel: env.DTC_ENRICH_MODEL ?? 'gpt-4o-mini',
       enrichTimeoutMs: read.int('DTC_ENRICH_TIMEOUT_MS', 1500, 10, 60_000),
     },
-    firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
+    firmware: firmwareOf(parseFirmwareConnectors(env.FIRMWARE_CONNECTORS || undefined)),
+    migrateOnStart: !prod || env.MIGRATE_ON_START === 'true',
     manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     ready: {
@@ -137,13 +144,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),
   };
-  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).
-  const firmware = parseFirmwareConnectors(config.firmwareConnectors);
-  if (prod && !firmware.ok) problems.push(...firmware.problems);
+  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere createServices warns and answers 501).
+  if (prod) problems.push(...config.firmware.problems);
   if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
     problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
   }
   return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+function firmwareOf(r: ReturnType<typeof parseFirmwareConnectors>): Config['firmware'] {
+  return r.ok ? { connectors: r.connectors, problems: [] } : { connectors: new Map(), problems: r.problems };
 }
 
 class Reader {
