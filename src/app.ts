@@ -54,6 +54,8 @@ import { createSyntheticWallets } from './chain/synthetic-wallet.ts';
 import { privilegeRoutes } from './http/routes/privileges.ts';
 import { sharingRoutes } from './http/routes/sharing.ts';
 import { createSharingService } from './services/sharing.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
+import { createWebhookService } from './services/webhooks.ts';
 
 export interface AppDeps {
   config: Config;
@@ -186,6 +188,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       enrichment: deps.dtcEnricher && { enricher: deps.dtcEnricher, timeoutMs: config.dtc.enrichTimeoutMs, logger: deps.logger },
     });
     await user.register(errorCodeRoutes, { errorCodes });
+    await user.register(webhookRoutes, {
+      webhooks: createWebhookService({ db: database.db, policy: config.webhooks, maxPerUser: config.webhooks.maxPerUser, now: deps.now }),
+    });
     await user.register(transactionRoutes, { transactions: createTransactionService({ db: database.db }) });
     if (deps.chain) {
       const mint = createVehicleMintService({

@@ -14,6 +14,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 const tokenId = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' });
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -325,6 +326,8 @@ export const webhookSubscriptions = pgTable(
   {
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
+    /** The user's address (lower case) when subscribed: events about vehicles it holds a privilege on reach it. */
+    userAddress: text('user_address'),
     url: text('url').notNull(),
     /** Event types, or ['*'] for all. */
     events: jsonb('events').$type<string[]>().notNull(),
@@ -337,7 +340,7 @@ export const webhookSubscriptions = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('webhook_subscriptions_user_idx').on(t.userId, t.id)],
+  (t) => [index('webhook_subscriptions_user_idx').on(t.userId, t.id), index('webhook_subscriptions_address_idx').on(t.userAddress)],
 );
 
 /** One event to one subscription: its attempts so far and when the next is due. */
@@ -362,7 +365,9 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
-    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
+    // The worker's ordering check: is an earlier delivery of this subscription still pending?
+    index('webhook_deliveries_pending_idx').on(t.subscriptionId, t.eventSeq).where(sql`status = 'pending'`),
+    // Also the deliveries log's order (newest event first).
     uniqueIndex('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq),
   ],
 );
