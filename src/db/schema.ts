@@ -354,6 +354,8 @@ export const webhookDeliveries = pgTable(
     eventSeq: bigint('event_seq', { mode: 'number' })
       .notNull()
       .references(() => events.seq, { onDelete: 'cascade' }),
+    /** The event's ordering key, copied so the worker's order check is one index probe. */
+    resource: text('resource').notNull(),
     /** 'pending' (due at next_attempt_at), 'delivered', or 'failed' (retries exhausted or disabled). */
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
@@ -365,8 +367,8 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
-    // The worker's ordering check: is an earlier delivery of this subscription still pending?
-    index('webhook_deliveries_pending_idx').on(t.subscriptionId, t.eventSeq).where(sql`status = 'pending'`),
+    // The worker's ordering check: is an earlier delivery about this resource still pending?
+    index('webhook_deliveries_pending_idx').on(t.subscriptionId, t.resource, t.eventSeq).where(sql`status = 'pending'`),
     // Also the deliveries log's order (newest event first).
     uniqueIndex('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq),
   ],

@@ -188,7 +188,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           .returning();
         const [delivery] = await tx
           .insert(webhookDeliveries)
-          .values({ id: newDeliveryId(), subscriptionId: sub.id, eventSeq: event!.seq, status: 'pending', nextAttemptAt: now() })
+          .values({ id: newDeliveryId(), subscriptionId: sub.id, eventSeq: event!.seq, resource: event!.resource, status: 'pending', nextAttemptAt: now() })
           .returning();
         await notifyWorkers(tx);
         return toDeliveryView(delivery!, event!);

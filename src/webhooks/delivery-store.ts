@@ -31,11 +31,10 @@ export async function claimDue(db: Db, o: { now: Date; leaseUntil: Date; limit: 
     with due as (
       select d.id from webhook_deliveries d
       join webhook_subscriptions s on s.id = d.subscription_id
-      join events e on e.seq = d.event_seq
       where d.status = 'pending' and d.next_attempt_at <= ${iso(o.now)} and s.disabled_at is null
         and not exists (
-          select 1 from webhook_deliveries p join events pe on pe.seq = p.event_seq
-          where p.subscription_id = d.subscription_id and p.status = 'pending' and p.event_seq < d.event_seq and pe.resource = e.resource)
+          select 1 from webhook_deliveries p
+          where p.subscription_id = d.subscription_id and p.resource = d.resource and p.status = 'pending' and p.event_seq < d.event_seq)
       order by d.next_attempt_at, d.event_seq
       limit ${o.limit}
       for update of d skip locked

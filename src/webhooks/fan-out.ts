@@ -18,8 +18,8 @@ export async function createDeliveries(tx: Tx | Db, event: EventRow): Promise<vo
   const token = event.vehicleTokenId === null ? null : event.vehicleTokenId.toString();
   await tx.execute(sql`
     with ins as (
-      insert into webhook_deliveries (id, subscription_id, event_seq, status, next_attempt_at)
-      select replace(gen_random_uuid()::text, '-', ''), s.id, ${event.seq}, 'pending', now()
+      insert into webhook_deliveries (id, subscription_id, event_seq, resource, status, next_attempt_at)
+      select replace(gen_random_uuid()::text, '-', ''), s.id, ${event.seq}, ${event.resource}, 'pending', now()
       from webhook_subscriptions s
       where s.disabled_at is null and ${eventMatch(event.type)}
         and (s.user_id = ${event.userId}

@@ -69,12 +69,20 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
   let running: Promise<void> | null = null;
   let listener: { close(): Promise<void> } | null = null;
 
+  // What the pass after this one may find: a retry due soon, or (after a success) the next event
+  // about the same resource, due already. The loop sleeps no longer than that.
+  let soonest = Infinity;
+
   async function attempt(d: ClaimedDelivery): Promise<void> {
     const body = deliveryBody(d);
     const result: AttemptResult = await o.sender.send(d.url, webhookHeaders(d.secret, d.eventId, now(), body), body);
-    if (result.ok) return recordDelivered(o.database.db, d, result.statusCode!);
+    if (result.ok) {
+      soonest = 0;
+      return recordDelivered(o.database.db, d, result.statusCode!);
+    }
     const at = now();
     const delay = retryDelayMs(o.retrySchedule, d.attempts, random());
+    if (delay !== null) soonest = Math.min(soonest, delay);
     const disabled = await recordFailed(o.database.db, d, {
       statusCode: result.statusCode,
       error: result.error ?? 'failed',
@@ -98,12 +106,13 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
       health.tickStarted();
       let pause = pollMs;
       try {
+        soonest = Infinity;
         const n = await tick();
         const was = health.snapshot().lastFailure;
         health.tickSucceeded();
         if (was) log.info({ component: was.component }, 'webhooks: ticks succeed again');
         backoff = pollMs;
-        if (n === batchSize) pause = 0;
+        pause = n === batchSize ? 0 : Math.min(pollMs, soonest);
       } catch (err) {
         const kind = health.tickFailed(err);
         if (kind.first || !kind.unavailable) log.error({ component: kind.component, err: failureMessage(err) }, `webhooks: tick failed (${describeFailure(kind)}); retrying`);
