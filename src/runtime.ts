@@ -170,7 +170,7 @@ export async function startService(config: Config, logger: any, opts: { startup?
     });
     cleanups.push(() => reconciler.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready });
+    const started = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready });
     workerSlot.current = started;
     relayerAlarm.wake = () => started.relayer.wake();
     cleanups.push(() => started.stop());
@@ -195,7 +195,7 @@ export async function startWorkerService(config: Config, logger: any): Promise<W
   };
   try {
     const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
-    const workers = startChainWorkers({ database, chain: chain.context, logger, indexerPollMs: indexerPollMs(config.chain) });
+    const workers = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, indexerPollMs: indexerPollMs(config.chain) });
     cleanups.push(() => workers.stop());
     return { database, chain, close };
   } catch (e) {
