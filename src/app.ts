@@ -37,6 +37,7 @@ import { createMakeNodes } from './chain/manufacturers.ts';
 import { vehicleMintRoutes } from './http/routes/vehicle-mint.ts';
 import { createVehicleMintService } from './services/vehicle-mint.ts';
 import { transactionRoutes } from './http/routes/transactions.ts';
+import { eventRoutes } from './http/routes/events.ts';
 import { createTransactionService } from './services/transactions.ts';
 import { publicMetadataRoutes } from './http/routes/public-metadata.ts';
 import { createPublicMetadataService } from './services/public-metadata.ts';
@@ -191,6 +192,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await user.register(webhookRoutes, {
       webhooks: createWebhookService({ db: database.db, policy: config.webhooks, maxPerUser: config.webhooks.maxPerUser, now: deps.now }),
     });
+    await user.register(eventRoutes, { database, maxStreamsPerUser: config.events.streamsPerUser });
     await user.register(transactionRoutes, { transactions: createTransactionService({ db: database.db }) });
     if (deps.chain) {
       const mint = createVehicleMintService({

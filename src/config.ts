@@ -47,6 +47,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** /ready fails when the indexer lags more (READY_MAX_INDEXER_LAG, s) or a relayed request waits longer (READY_MAX_RELAY_AGE, s). */
   ready: { maxIndexerLagMs: number; maxRelayAgeMs: number };
+  /** The event outbox: how long events are kept (EVENT_RETENTION_HOURS, ≥ 24) and open streams per user (EVENTS_STREAMS_PER_USER). */
+  events: { retentionMs: number; streamsPerUser: number };
   /** How far ahead a share may expire (SHARE_MAX_DAYS). */
   sharing: { maxDays: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
@@ -150,6 +152,10 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     ready: {
       maxIndexerLagMs: read.int('READY_MAX_INDEXER_LAG', 30, 1, 86_400) * 1000,
       maxRelayAgeMs: read.int('READY_MAX_RELAY_AGE', 300, 1, 86_400) * 1000,
+    },
+    events: {
+      retentionMs: read.int('EVENT_RETENTION_HOURS', 168, 24, 87_600) * 3_600_000,
+      streamsPerUser: read.int('EVENTS_STREAMS_PER_USER', 5, 1, 1000),
     },
     sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),

@@ -13,6 +13,7 @@ import type { BlobStore } from './storage/blob-store.ts';
 import { blobDirOf, createBlobStore } from './storage/factory.ts';
 import { sweepFsTempFiles } from './storage/fs-blob-store.ts';
 import { startPeriodicReconciler, type ReconcileDeps } from './services/document-reconciler.ts';
+import { startEventPruner } from './events/retention.ts';
 import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers, workerReadiness, type ChainWorkers } from './chain/workers.ts';
@@ -169,8 +170,10 @@ export async function startService(config: Config, logger: any, opts: { startup?
       log: logger,
     });
     cleanups.push(() => reconciler.stop());
+    const pruner = startEventPruner({ db: database.db, retentionMs: config.events.retentionMs, log: logger });
+    cleanups.push(() => pruner.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready, webhooks: config.webhooks });
+    const started = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready, webhooks: config.webhooks });
     workerSlot.current = started;
     relayerAlarm.wake = () => started.relayer.wake();
     cleanups.push(() => started.stop());
@@ -195,8 +198,10 @@ export async function startWorkerService(config: Config, logger: any): Promise<W
   };
   try {
     const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
-    const workers = startChainWorkers({ database, chain: chain.context, logger, indexerPollMs: indexerPollMs(config.chain), webhooks: config.webhooks });
+    const workers = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, indexerPollMs: indexerPollMs(config.chain), webhooks: config.webhooks });
     cleanups.push(() => workers.stop());
+    const pruner = startEventPruner({ db: database.db, retentionMs: config.events.retentionMs, log: logger });
+    cleanups.push(() => pruner.stop());
     return { database, chain, close };
   } catch (e) {
     await close();

@@ -26,6 +26,8 @@ export interface ChainWorkers {
 export interface ChainWorkerOptions {
   database: Database;
   chain: ChainContext;
+  /** The API's public address (the views in webhook events). */
+  publicBaseUrl: string;
   logger?: RelayerLogger;
   /** Where the relayer registers relayer_transactions_total (the app's /metrics registry). */
   metrics?: Registry;
@@ -52,7 +54,7 @@ export function workerReadiness(workers: () => ChainWorkers | undefined): Record
 }
 
 export function startChainWorkers(o: ChainWorkerOptions): ChainWorkers {
-  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs });
+  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs, publicBaseUrl: o.publicBaseUrl });
   const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake() });
   const monitor = createWorkerMonitor({
     database: o.database,

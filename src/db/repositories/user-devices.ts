@@ -82,7 +82,7 @@ export async function listShared(db: Db, address: string, now: Date, limit: numb
     .limit(limit);
 }
 
-export async function privilegesFor(db: Db, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
+export async function privilegesFor(db: Db | Tx, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
   if (tokenIds.length === 0) return [];
   return db
     .select()
