@@ -23,6 +23,7 @@ import type { SharedRateCounter } from './storage/redis-rate-counter.ts';
 import { errorCodeRoutes } from './http/routes/error-codes.ts';
 import { vehicleMintRoutes } from './http/routes/vehicle-mint.ts';
 import { transactionRoutes } from './http/routes/transactions.ts';
+import { eventRoutes } from './http/routes/events.ts';
 import { publicMetadataRoutes } from './http/routes/public-metadata.ts';
 import { aftermarketDeviceRoutes } from './http/routes/aftermarket-devices.ts';
 import { firmwareRoutes } from './http/routes/firmware.ts';
@@ -31,6 +32,7 @@ import { syntheticDeviceRoutes } from './http/routes/synthetic-devices.ts';
 import { privilegeRoutes } from './http/routes/privileges.ts';
 import { sharingRoutes } from './http/routes/sharing.ts';
 import { createServices, type ServiceDeps, type Services } from './composition.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 
 export interface AppDeps extends ServiceDeps {
   config: Config;
@@ -128,6 +130,8 @@ async function registerRoutes(app: FastifyInstance, deps: AppDeps, services: Ser
     await user.register(vehicleRoutes, { vehicles: services.vehicles });
     await user.register(documentRoutes, { documents: services.documents, maxBytes: config.documents.maxBytes });
     await user.register(errorCodeRoutes, { errorCodes: services.errorCodes });
+    await user.register(webhookRoutes, { webhooks: services.webhooks });
+    await user.register(eventRoutes, { database: deps.database, maxStreamsPerUser: config.events.streamsPerUser });
     await user.register(transactionRoutes, { transactions: services.transactions });
     const chain = services.chain;
     if (chain) {

@@ -29,6 +29,7 @@ import { createPairingService, type PairingService } from './services/pairing.ts
 import { createSharingService, type SharingService } from './services/sharing.ts';
 import { createSyntheticDeviceService, type SyntheticDeviceService } from './services/synthetic-devices.ts';
 import type { ReconcileDeps } from './services/document-reconciler.ts';
+import { createWebhookService, type WebhookService } from './services/webhooks.ts';
 
 export interface ServiceDeps {
   database: Database;
@@ -64,6 +65,7 @@ export interface Services {
   readonly publicMetadata: PublicMetadataService;
   readonly aftermarketDevices: AftermarketDeviceService;
   readonly firmware: FirmwareUpdateService;
+  readonly webhooks: WebhookService;
   /** Undefined without a chain. */
   readonly chain: ChainServices | undefined;
   /** What the document reconciler works on, for the CLI and the periodic in-process run alike. */
@@ -108,6 +110,7 @@ export function createServices(config: Config, deps: ServiceDeps): Services {
       if (config.firmware.problems.length) logger.warn(`FIRMWARE_CONNECTORS: ${config.firmware.problems.join('; ')}`);
       return createFirmwareUpdateService({ db, connectors: config.firmware.connectors, now, log: logger });
     },
+    webhooks: () => createWebhookService({ db, policy: config.webhooks, maxPerUser: config.webhooks.maxPerUser, now }),
     chain: () => deps.chain && chainServices(config, deps.chain, deps, () => services.vehicles),
     documentReconcile: () => {
       const store = required(deps.blobStore, 'blobStore');

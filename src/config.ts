@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readChainConfig, type ChainConfig } from './chain/config.ts';
 import { parseFirmwareConnectors, type FirmwareConnectorConfig } from './firmware/config.ts';
 import { parseTrustProxy, type TrustProxy } from './domain/trust-proxy.ts';
+import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from './domain/retry-schedule.ts';
 
 export type Mode = 'embedded' | 'production';
 
@@ -52,10 +53,28 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** /ready fails when the indexer lags more (READY_MAX_INDEXER_LAG, s) or a relayed request waits longer (READY_MAX_RELAY_AGE, s). */
   ready: { maxIndexerLagMs: number; maxRelayAgeMs: number };
+  /** The event outbox: how long events are kept (EVENT_RETENTION_HOURS, ≥ 24) and open streams per user (EVENTS_STREAMS_PER_USER). */
+  events: { retentionMs: number; streamsPerUser: number };
   /** How far ahead a share may expire (SHARE_MAX_DAYS). */
   sharing: { maxDays: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** http:// endpoints accepted (WEBHOOK_ALLOW_HTTP; default only in embedded mode). */
+  allowHttp: boolean;
+  /** Endpoints on loopback, private, link-local, CGNAT or metadata addresses accepted (WEBHOOK_ALLOW_PRIVATE_NETWORKS; default only in embedded mode). */
+  allowPrivateNetworks: boolean;
+  /** Subscriptions one user may have (WEBHOOK_MAX_PER_USER). */
+  maxPerUser: number;
+  /** Pauses before each retry, ms (WEBHOOK_RETRY_SCHEDULE). */
+  retrySchedule: number[];
+  /** A subscription failing this long is disabled (WEBHOOK_DISABLE_AFTER). */
+  disableAfterMs: number;
+  /** The delivery worker's poll for due retries (WEBHOOK_POLL_MS); new events wake it at once. */
+  pollIntervalMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -141,8 +160,20 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       maxIndexerLagMs: read.int('READY_MAX_INDEXER_LAG', 30, 1, 86_400) * 1000,
       maxRelayAgeMs: read.int('READY_MAX_RELAY_AGE', 300, 1, 86_400) * 1000,
     },
+    events: {
+      retentionMs: read.int('EVENT_RETENTION_HOURS', 168, 24, 87_600) * 3_600_000,
+      streamsPerUser: read.int('EVENTS_STREAMS_PER_USER', 5, 1, 1000),
+    },
     sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),
+    webhooks: {
+      allowHttp: read.bool('WEBHOOK_ALLOW_HTTP', !prod),
+      allowPrivateNetworks: read.bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', !prod),
+      maxPerUser: read.int('WEBHOOK_MAX_PER_USER', 20, 1, 1000),
+      retrySchedule: retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems),
+      disableAfterMs: read.duration('WEBHOOK_DISABLE_AFTER', 3 * 86_400) * 1000,
+      pollIntervalMs: read.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    },
   };
   // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere createServices warns and answers 501).
   if (prod) problems.push(...config.firmware.problems);
@@ -154,6 +185,14 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
 
 function firmwareOf(r: ReturnType<typeof parseFirmwareConnectors>): Config['firmware'] {
   return r.ok ? { connectors: r.connectors, problems: [] } : { connectors: new Map(), problems: r.problems };
+}
+
+function retrySchedule(raw: string | undefined, problems: string[]): number[] {
+  if (!raw?.trim()) return [...DEFAULT_RETRY_SCHEDULE_MS];
+  const parsed = parseRetrySchedule(raw);
+  if (parsed.ok) return parsed.value;
+  problems.push(`WEBHOOK_RETRY_SCHEDULE must be comma-separated delays like 5s,1m,2h: ${parsed.message}`);
+  return [...DEFAULT_RETRY_SCHEDULE_MS];
 }
 
 class Reader {

@@ -17,6 +17,7 @@ import { createServices } from './composition.ts';
 export { createServices };
 import type { Logger } from './lib/logger.ts';
 import { createDtcEnricher, type DtcEnricher } from './dtc/enrichment.ts';
+import { startEventPruner } from './events/retention.ts';
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers, workerReadiness, type ChainWorkers } from './chain/workers.ts';
 import { indexerPollMs } from './chain/config.ts';
@@ -159,8 +160,10 @@ export async function startService(config: Config, logger: FastifyBaseLogger, op
       log: logger,
     });
     cleanups.push(() => reconciler.stop());
+    const pruner = startEventPruner({ db: database.db, retentionMs: config.events.retentionMs, log: logger });
+    cleanups.push(() => pruner.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready });
+    const started = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready, webhooks: config.webhooks });
     workerSlot.current = started;
     relayerAlarm.wake = () => started.relayer.wake();
     cleanups.push(() => started.stop());
@@ -185,8 +188,10 @@ export async function startWorkerService(config: Config, logger: FastifyBaseLogg
   };
   try {
     const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
-    const workers = startChainWorkers({ database, chain: chain.context, logger, indexerPollMs: indexerPollMs(config.chain) });
+    const workers = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, indexerPollMs: indexerPollMs(config.chain), webhooks: config.webhooks });
     cleanups.push(() => workers.stop());
+    const pruner = startEventPruner({ db: database.db, retentionMs: config.events.retentionMs, log: logger });
+    cleanups.push(() => pruner.stop());
     return { database, chain, close };
   } catch (e) {
     await close();

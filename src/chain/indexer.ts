@@ -38,6 +38,7 @@ import {
   type Cursor,
 } from './indexer-store.ts';
 import { isRpcUnavailable } from './errors.ts';
+import { emitChainEvents } from '../events/from-chain.ts';
 import { finalThrough } from '../domain/relay-state.ts';
 import { createWakeableSleep } from './wakeable-sleep.ts';
 import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
@@ -64,6 +65,8 @@ export interface IndexerOptions {
   /** While the RPC or the database does not answer, a cheap probe this often (default 1 s). */
   probeIntervalMs?: number;
   now?: () => Date;
+  /** The API's public address, for the views the webhook events carry (src/events/from-chain.ts). */
+  publicBaseUrl: string;
 }
 
 export interface TickResult {
@@ -200,7 +203,10 @@ export function createIndexer(o: IndexerOptions): Indexer {
       await boundLockWait(tx);
       const locked = await lockCursor(tx, stale);
       if (locked.blockNumber !== stale.blockNumber || locked.blockHash !== stale.blockHash) throw new CursorMoved();
-      return rewindTo(tx, fork);
+      const { restored, undone } = await rewindTo(tx, fork);
+      // What the reorg took back is announced in the same transaction (reverse or *.reverted events).
+      await emitChainEvents(tx, undone, { publicBaseUrl: o.publicBaseUrl, now: now(), reorg: true });
+      return restored;
     });
     log.warn({ from: stale.blockNumber.toString(), to: fork.blockNumber.toString(), restored }, 'indexer: chain reorganised; rewound to the fork point');
     return { applied: 0, toBlock: fork.blockNumber, caughtUp: false, rewoundTo: fork.blockNumber };
@@ -241,6 +247,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
       const result = applyEvents(world, events, { newId: () => newKsuid(), now: now() });
       const diff = diffWorld(before, world, result.touched);
       await writeChanges(tx, diff);
+      await emitChainEvents(tx, diff, { publicBaseUrl: o.publicBaseUrl, now: now() });
       await recordBatch(tx, { blockNumber: to, blockHash: endHash }, undoLog(diff));
       await pruneBatches(tx, to - window, to);
       return { changes: diff, warnings: result.warnings };

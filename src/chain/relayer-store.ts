@@ -6,7 +6,9 @@
 // statements. No transaction here spans an RPC call (PGlite has a single connection).
 import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Address, Hex } from 'viem';
-import type { Database } from '../db/engine.ts';
+import type { Database, Db, Tx } from '../db/engine.ts';
+import { emitEvents } from '../events/outbox.ts';
+import { transactionFailedEvents } from '../events/payloads.ts';
 import { metaTransactionRequests as mtr, relayerAccounts } from '../db/schema.ts';
 import { newKsuid } from '../domain/ids.ts';
 import { TRANSITIONS_TO, type TxStatus } from '../domain/relay-state.ts';
@@ -74,12 +76,15 @@ export function createRelayerStore(database: Database, relayer: Address) {
 
     /** A request that reverted in simulation: Failed, unless someone else already moved it. */
     async failUnprepared(id: string, reason: string): Promise<MetaTxRow | undefined> {
-      const [row] = await db
-        .update(mtr)
-        .set({ status: 'Failed', failureReason: reason, updatedAt: sql`now()` })
-        .where(and(eq(mtr.id, id), eq(mtr.status, 'Unsubmitted'), isNull(mtr.nonce)))
-        .returning();
-      return row;
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(mtr)
+          .set({ status: 'Failed', failureReason: reason, updatedAt: sql`now()` })
+          .where(and(eq(mtr.id, id), eq(mtr.status, 'Unsubmitted'), isNull(mtr.nonce)))
+          .returning();
+        if (row) await emitEvents(tx, transactionFailedEvents([row]));
+        return row;
+      });
     },
 
     /**
@@ -224,6 +229,7 @@ export function createRelayerStore(database: Database, relayer: Address) {
           .where(and(eq(mtr.id, row.id), eq(mtr.hash, row.hash!), eq(mtr.status, 'Unsubmitted')))
           .returning();
         if (!failed) return undefined;
+        await emitEvents(tx, transactionFailedEvents([failed]));
         if (row.kind !== NONCE_FILLER_KIND) {
           await tx.insert(mtr).values({
             id: newKsuid(),
@@ -359,17 +365,25 @@ export function createRelayerStore(database: Database, relayer: Address) {
         items.map(({ row }) => sql`(${row.id}, ${row.status}, ${row.hash ?? ''})`),
         sql`, `,
       );
-      return db
-        .update(mtr)
-        .set({
-          ...column('blockHash', 'text'),
-          ...column('blockNumber', 'bigint'),
-          ...column('failureReason', 'text'),
-          status: to,
-          updatedAt: sql`now()`,
-        })
-        .where(sql`(${mtr.id}, ${mtr.status}, coalesce(${mtr.hash}, '')) in (${expected})`)
-        .returning();
+      const move = (q: Db | Tx) =>
+        q
+          .update(mtr)
+          .set({
+            ...column('blockHash', 'text'),
+            ...column('blockNumber', 'bigint'),
+            ...column('failureReason', 'text'),
+            status: to,
+            updatedAt: sql`now()`,
+          })
+          .where(sql`(${mtr.id}, ${mtr.status}, coalesce(${mtr.hash}, '')) in (${expected})`)
+          .returning();
+      if (to !== 'Failed') return move(db);
+      // A request becoming Failed is announced in the same transaction (transaction.failed).
+      return db.transaction(async (tx) => {
+        const moved = await move(tx);
+        await emitEvents(tx, transactionFailedEvents(moved));
+        return moved;
+      });
     },
   };
 }

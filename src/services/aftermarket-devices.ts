@@ -141,56 +141,70 @@ export function createAftermarketDeviceService(deps: { db: Db }) {
     /** GET /v1/aftermarket/device/by-serial/{serial}. */
     async info(user: AuthUser, rawSerial: string): Promise<AftermarketDeviceInfo> {
       const row = await requireReadableDevice(db, user, rawSerial);
-      const ids = [row.claimRequestId, row.pairRequestId, row.unpairRequestId].filter((x): x is string => x !== null);
-      const [requests, tasks, userDeviceId] = await Promise.all([
-        ids.length ? db.select().from(metaTransactionRequests).where(inArray(metaTransactionRequests.id, ids)) : Promise.resolve([] as MetaTxRow[]),
-        db
-          .select()
-          .from(firmwareUpdateTasks)
-          .where(eq(firmwareUpdateTasks.aftermarketTokenId, row.tokenId))
-          .orderBy(desc(firmwareUpdateTasks.requestedAt), desc(firmwareUpdateTasks.id))
-          .limit(1),
-        row.vehicleTokenId !== null ? callerVehicleId(db, user, row.vehicleTokenId) : Promise.resolve(null),
-      ]);
-      const byId = new Map(requests.map((r) => [r.id, r]));
-      const status = (id: string | null) => {
-        const r = id ? byId.get(id) : undefined;
-        return r ? toTransactionRequest(r) : null;
-      };
-
-      let claim = status(row.claimRequestId);
-      const claimRow = row.claimRequestId ? byId.get(row.claimRequestId) : undefined;
-      if (claim && claimRow && row.ownerAddress === null) {
-        // Before the claim is on chain the device is readable by anyone: only the requester sees
-        // their request. A confirmed claim that a later unclaim undid is no longer the state.
-        if (claimRow.userId !== user.id) claim = null;
-        else if (claimRow.status === 'Confirmed' && (await claimUndone(db, row.tokenId, claimRow))) claim = null;
-      }
-
-      const owner = row.ownerAddress ? getAddress(row.ownerAddress) : null;
-      return {
-        serial: row.serial!,
-        unitId: row.serial!,
-        tokenId: row.tokenId,
-        ethereumAddress: getAddress(row.address),
-        ownerAddress: owner,
-        beneficiaryAddress: row.beneficiaryAddress ? getAddress(row.beneficiaryAddress) : owner,
-        manufacturer: { tokenId: row.manufacturerTokenId, name: row.manufacturerName },
-        vehicleTokenId: row.vehicleTokenId,
-        userDeviceId,
-        claim,
-        pair: status(row.pairRequestId),
-        unpair: status(row.unpairRequestId),
-        firmware: {
-          releaseVersion: row.firmwareVersion,
-          lastSeenAt: row.lastSeenAt,
-          update: tasks[0] ? renderUpdateTask(tasks[0]) : null,
-        },
-        ...legacyFirmwareFields(row.firmwareVersion, tasks[0]),
-        // The device's three-word name, as in its NFT metadata.
-        deviceName: deviceName(row.address),
-      };
+      // The caller's vehicle is looked up alongside the device's requests (one round trip less).
+      const userDeviceId = row.vehicleTokenId !== null ? callerVehicleId(db, user, row.vehicleTokenId) : null;
+      return renderDeviceInfo(db, row, { userDeviceId, viewerId: user.id });
     },
+  };
+}
+
+/**
+ * The AftermarketDeviceInfo of `row`. `viewerId`: who asks; before the claim is on chain only the
+ * requester sees their claim request (null: the device's owner, who sees it).
+ */
+export async function renderDeviceInfo(
+  db: Db | Tx,
+  row: AftermarketDeviceRow,
+  opts: { userDeviceId: string | null | Promise<string | null>; viewerId: string | null },
+): Promise<AftermarketDeviceInfo> {
+  const ids = [row.claimRequestId, row.pairRequestId, row.unpairRequestId].filter((x): x is string => x !== null);
+  const [requests, tasks, userDeviceId] = await Promise.all([
+    ids.length ? db.select().from(metaTransactionRequests).where(inArray(metaTransactionRequests.id, ids)) : Promise.resolve([] as MetaTxRow[]),
+    db
+      .select()
+      .from(firmwareUpdateTasks)
+      .where(eq(firmwareUpdateTasks.aftermarketTokenId, row.tokenId))
+      .orderBy(desc(firmwareUpdateTasks.requestedAt), desc(firmwareUpdateTasks.id))
+      .limit(1),
+    opts.userDeviceId,
+  ]);
+  const byId = new Map(requests.map((r) => [r.id, r]));
+  const status = (id: string | null) => {
+    const r = id ? byId.get(id) : undefined;
+    return r ? toTransactionRequest(r) : null;
+  };
+
+  let claim = status(row.claimRequestId);
+  const claimRow = row.claimRequestId ? byId.get(row.claimRequestId) : undefined;
+  if (claim && claimRow && row.ownerAddress === null) {
+    // Before the claim is on chain the device is readable by anyone: only the requester sees
+    // their request. A confirmed claim that a later unclaim undid is no longer the state.
+    if (opts.viewerId !== null && claimRow.userId !== opts.viewerId) claim = null;
+    else if (claimRow.status === 'Confirmed' && (await claimUndone(db, row.tokenId, claimRow))) claim = null;
+  }
+
+  const owner = row.ownerAddress ? getAddress(row.ownerAddress) : null;
+  return {
+    serial: row.serial!,
+    unitId: row.serial!,
+    tokenId: row.tokenId,
+    ethereumAddress: getAddress(row.address),
+    ownerAddress: owner,
+    beneficiaryAddress: row.beneficiaryAddress ? getAddress(row.beneficiaryAddress) : owner,
+    manufacturer: { tokenId: row.manufacturerTokenId, name: row.manufacturerName },
+    vehicleTokenId: row.vehicleTokenId,
+    userDeviceId,
+    claim,
+    pair: status(row.pairRequestId),
+    unpair: status(row.unpairRequestId),
+    firmware: {
+      releaseVersion: row.firmwareVersion,
+      lastSeenAt: row.lastSeenAt,
+      update: tasks[0] ? renderUpdateTask(tasks[0]) : null,
+    },
+    ...legacyFirmwareFields(row.firmwareVersion, tasks[0]),
+    // The device's three-word name, as in its NFT metadata.
+    deviceName: deviceName(row.address),
   };
 }
 

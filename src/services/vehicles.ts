@@ -10,8 +10,10 @@ import { parseCountryCode } from '../domain/country.ts';
 import { parseVin } from '../domain/vin.ts';
 import { createBatcher } from '../domain/batcher.ts';
 import { createMonotonicKsuids } from '../domain/ids.ts';
-import { renderUserDevices } from './user-device-view.ts';
+import { loadUserDevices } from './user-device-view.ts';
 import { grantAccess, privilegeName } from '../domain/privileges.ts';
+import { emitEvent } from '../events/outbox.ts';
+import { vehicleEvent } from '../events/payloads.ts';
 
 export interface Page<T> {
   items: T[];
@@ -65,20 +67,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
     { maxBatch: 200, maxInFlight: 4 },
   );
 
-  async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
-    const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
-    const requestIds = rows.flatMap((r) => (r.mintRequestId ? [r.mintRequestId] : []));
-    if (rows.length === 0) return [];
-    // One round of queries for the whole page, whatever its size (no per-vehicle query).
-    const [privileges, aftermarket, requests, synthetic, integrations] = await Promise.all([
-      repo.privilegesFor(db, tokenIds, now()),
-      repo.aftermarketDevicesFor(db, tokenIds),
-      repo.requestsById(db, requestIds),
-      repo.syntheticDevicesFor(db, tokenIds),
-      repo.allIntegrations(db),
-    ]);
-    return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic, integrations }, publicBaseUrl);
-  }
+  const render = (rows: repo.UserDeviceRow[]): Promise<UserDevice[]> => loadUserDevices(db, rows, publicBaseUrl, now());
 
   async function page(rows: repo.UserDeviceRow[], limit: number): Promise<Page<UserDevice>> {
     const more = rows.length > limit;
@@ -88,16 +77,20 @@ export function createVehicleService(deps: VehicleServiceDeps) {
 
   async function create(user: AuthUser, def: DeviceDefinition, countryCode: string, vin: string | null, canProtocol?: string) {
     const metadata: UserDeviceMetadata = { powertrainType: def.powertrainType, ...(canProtocol ? { canProtocol } : {}) };
-    const row = await repo.insertUserDevice(db, {
-      id: nextId(),
-      userId: user.id,
-      definitionId: def.id,
-      definition: snapshot(def),
-      vin,
-      countryCode,
-      metadata,
+    return db.transaction(async (tx) => {
+      const row = await repo.insertUserDevice(tx, {
+        id: nextId(),
+        userId: user.id,
+        definitionId: def.id,
+        definition: snapshot(def),
+        vin,
+        countryCode,
+        metadata,
+      });
+      const [view] = await loadUserDevices(tx, [row], publicBaseUrl, now());
+      await emitEvent(tx, vehicleEvent('vehicle.registered', row, view!));
+      return view!;
     });
-    return (await render([row]))[0]!;
   }
 
   return {
@@ -173,7 +166,9 @@ export function createVehicleService(deps: VehicleServiceDeps) {
           const [mint] = await repo.requestsById(tx, [row.mintRequestId]);
           if (mint && mint.status !== 'Failed') throw conflict('Vehicle minting in progress; wait for it to finish, then burn the NFT to delete this vehicle.');
         }
+        const [view] = await loadUserDevices(tx, [row], publicBaseUrl, now());
         await repo.deleteUserDevice(tx, id);
+        await emitEvent(tx, vehicleEvent('vehicle.deleted', row, view!));
       });
     },
   };

@@ -49,7 +49,7 @@ export async function startChainApp(opts: Omit<TestAppOptions, 'deps'> & { deps?
     });
     t = await createTestApp({ ...opts, deps: { chain: ctx, ...opts.deps } });
     const relayer = createRelayer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
-    const indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
+    const indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50, publicBaseUrl: t.config.publicBaseUrl });
     relayer.start();
     indexer.start();
     const app = t;

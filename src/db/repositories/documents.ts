@@ -92,7 +92,7 @@ export async function usedBytes(db: Db | Tx, userId: string): Promise<number> {
 }
 
 /** Hides a ready document from its owner; returns it, or undefined if not theirs or already going. */
-export async function markDeleting(db: Db, userId: string, id: string): Promise<DocumentRow | undefined> {
+export async function markDeleting(db: Db | Tx, userId: string, id: string): Promise<DocumentRow | undefined> {
   const [row] = await db
     .update(documents)
     .set({ state: 'deleting' })

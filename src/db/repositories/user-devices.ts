@@ -92,7 +92,7 @@ export async function heldPrivileges(db: Db, userDeviceId: string, address: stri
   return rows.map((r) => r.privilege);
 }
 
-export async function privilegesFor(db: Db, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
+export async function privilegesFor(db: Db | Tx, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
   if (tokenIds.length === 0) return [];
   return db
     .select()
