@@ -1,6 +1,6 @@
 // Renders vehicle rows (plus their batch-loaded relations) into the API's UserDevice shape.
 import { getAddress } from 'viem';
-import type { UserDevice } from '../http/schemas.ts';
+import type { UserDevice } from '../domain/views.ts';
 import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
 
 export interface Relations {

@@ -3,8 +3,9 @@ import type { Db } from '../db/engine.ts';
 import type { DefinitionCatalog, DeviceDefinition } from '../definitions/catalog.ts';
 import type { DefinitionSnapshot, UserDeviceMetadata } from '../db/schema.ts';
 import * as repo from '../db/repositories/user-devices.ts';
+import { requestsById } from '../db/repositories/transaction-requests.ts';
 import { AppError, ErrorCode, badRequest, conflict, notFound } from '../errors.ts';
-import type { UserDevice } from '../http/schemas.ts';
+import type { UserDevice } from '../domain/views.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';
 import { parseVin } from '../domain/vin.ts';
@@ -73,7 +74,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
     const [privileges, aftermarket, requests, synthetic, integrations] = await Promise.all([
       repo.privilegesFor(db, tokenIds, now()),
       repo.aftermarketDevicesFor(db, tokenIds),
-      repo.requestsById(db, requestIds),
+      requestsById(db, requestIds),
       repo.syntheticDevicesFor(db, tokenIds),
       repo.allIntegrations(db),
     ]);
@@ -157,7 +158,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
           throw conflict(`Vehicle was minted with token id ${row.tokenId}. Burn the NFT first to delete the vehicle.`);
         }
         if (row.mintRequestId) {
-          const [mint] = await repo.requestsById(tx, [row.mintRequestId]);
+          const [mint] = await requestsById(tx, [row.mintRequestId]);
           if (mint && mint.status !== 'Failed') throw conflict('Vehicle minting in progress; wait for it to finish, then burn the NFT to delete this vehicle.');
         }
         await repo.deleteUserDevice(tx, id);
