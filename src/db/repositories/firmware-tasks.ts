@@ -1,5 +1,5 @@
 // Queries over firmware update tasks (one row per update asked of a manufacturer's cloud).
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
 import { firmwareUpdateTasks } from '../schema.ts';
 import type { FirmwareTaskRow, NewFirmwareTaskRow } from './rows.ts';
@@ -11,41 +11,26 @@ const t = firmwareUpdateTasks;
 /** Statuses a task can still leave. */
 const UNFINISHED = ['Pending', 'InProgress'];
 
-/** The device's newest task, if any. */
-export async function latestFor(db: Db | Tx, aftermarketTokenId: bigint): Promise<FirmwareTaskRow | undefined> {
+async function first(db: Db | Tx, where: SQL | undefined, ...order: SQL[]): Promise<FirmwareTaskRow | undefined> {
   const [row] = await db
     .select()
     .from(t)
-    .where(eq(t.aftermarketTokenId, aftermarketTokenId))
-    .orderBy(desc(t.requestedAt), desc(t.id))
+    .where(where)
+    .orderBy(...order)
     .limit(1);
   return row;
 }
+
+/** The device's newest task, if any. */
+export const latestFor = (db: Db | Tx, aftermarketTokenId: bigint) => first(db, eq(t.aftermarketTokenId, aftermarketTokenId), desc(t.requestedAt), desc(t.id));
 
 /** The device's unfinished task, if any (there is at most one). */
-export async function unfinishedFor(db: Db | Tx, aftermarketTokenId: bigint): Promise<FirmwareTaskRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(t)
-    .where(and(eq(t.aftermarketTokenId, aftermarketTokenId), inArray(t.status, UNFINISHED)))
-    .limit(1);
-  return row;
-}
+export const unfinishedFor = (db: Db | Tx, aftermarketTokenId: bigint) => first(db, and(eq(t.aftermarketTokenId, aftermarketTokenId), inArray(t.status, UNFINISHED)));
 
 /** The task `id` if it is one of the device's. */
-export async function findForDevice(db: Db | Tx, aftermarketTokenId: bigint, id: string): Promise<FirmwareTaskRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(t)
-    .where(and(eq(t.id, id), eq(t.aftermarketTokenId, aftermarketTokenId)))
-    .limit(1);
-  return row;
-}
+export const findForDevice = (db: Db | Tx, aftermarketTokenId: bigint, id: string) => first(db, and(eq(t.id, id), eq(t.aftermarketTokenId, aftermarketTokenId)));
 
-export async function findTask(db: Db | Tx, id: string): Promise<FirmwareTaskRow | undefined> {
-  const [row] = await db.select().from(t).where(eq(t.id, id));
-  return row;
-}
+export const findTask = (db: Db | Tx, id: string) => first(db, eq(t.id, id));
 
 export async function insertTask(db: Db | Tx, row: NewFirmwareTaskRow): Promise<FirmwareTaskRow> {
   const [inserted] = await db.insert(t).values(row).returning();
