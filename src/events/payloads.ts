@@ -6,7 +6,7 @@ import type { UserDevice } from '../http/schemas.ts';
 import type { UserDeviceRow } from '../db/repositories/user-devices.ts';
 import type { DocumentView } from '../services/documents.ts';
 import type { MetaTxRow } from '../chain/outbox.ts';
-import { toTransactionRequest } from '../services/transactions.ts';
+import { toTransactionRequest } from '../domain/views.ts';
 import type { NewEvent } from './outbox.ts';
 
 type VehicleRef = Pick<UserDeviceRow, 'id' | 'userId' | 'tokenId'>;

@@ -1,8 +1,9 @@
 // Renders vehicle rows (plus their batch-loaded relations) into the API's UserDevice shape.
 import { getAddress } from 'viem';
-import type { UserDevice } from '../http/schemas.ts';
+import type { UserDevice } from '../domain/views.ts';
 import type { Db, Tx } from '../db/engine.ts';
 import * as repo from '../db/repositories/user-devices.ts';
+import { requestsById } from '../db/repositories/transaction-requests.ts';
 import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
 
 export interface Relations {
@@ -125,7 +126,7 @@ export async function loadUserDevices(db: Db | Tx, rows: UserDeviceRow[], public
   const [privileges, aftermarket, requests, synthetic, integrations] = await Promise.all([
     repo.privilegesFor(db, tokenIds, now),
     repo.aftermarketDevicesFor(db, tokenIds),
-    repo.requestsById(db, requestIds),
+    requestsById(db, requestIds),
     repo.syntheticDevicesFor(db, tokenIds),
     repo.allIntegrations(db),
   ]);

@@ -4,7 +4,8 @@ import type { DefinitionCatalog, DeviceDefinition } from '../definitions/catalog
 import type { DefinitionSnapshot, UserDeviceMetadata } from '../db/schema.ts';
 import * as repo from '../db/repositories/user-devices.ts';
 import { AppError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import type { UserDevice } from '../http/schemas.ts';
+import { requestsById } from '../db/repositories/transaction-requests.ts';
+import type { UserDevice } from '../domain/views.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';
 import { parseVin } from '../domain/vin.ts';
@@ -108,7 +109,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
      */
     async requirePrivilege(user: AuthUser, id: string, privilege: number, what: string): Promise<void> {
       if (await findOwned({ owner: ownerOf(user), id })) return;
-      const held = user.address ? await repo.heldPrivileges(db, id, user.address.toLowerCase(), now()) : [];
+      const held = user.address ? await repo.heldPrivilegesByDeviceId(db, id, user.address.toLowerCase(), now()) : [];
       const access = grantAccess(held, privilege, what);
       if (access.allowed) return;
       throw access.status === 403 ? forbidden(access.message) : notFound(DEVICE_NOT_FOUND);
@@ -163,7 +164,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
           throw conflict(`Vehicle was minted with token id ${row.tokenId}. Burn the NFT first to delete the vehicle.`);
         }
         if (row.mintRequestId) {
-          const [mint] = await repo.requestsById(tx, [row.mintRequestId]);
+          const [mint] = await requestsById(tx, [row.mintRequestId]);
           if (mint && mint.status !== 'Failed') throw conflict('Vehicle minting in progress; wait for it to finish, then burn the NFT to delete this vehicle.');
         }
         const [view] = await loadUserDevices(tx, [row], publicBaseUrl, now());

@@ -5,8 +5,9 @@ import type { Db, Tx } from '../engine.ts';
 import { documents } from '../schema.ts';
 import type { DocumentCursor } from '../../domain/documents.ts';
 
-export type DocumentRow = typeof documents.$inferSelect;
-export type NewDocumentRow = typeof documents.$inferInsert;
+import type { DocumentRow, NewDocumentRow } from './rows.ts';
+
+export type { DocumentRow, NewDocumentRow } from './rows.ts';
 
 const visible = (userId: string) => and(eq(documents.userId, userId), eq(documents.state, 'ready'));
 

@@ -5,7 +5,9 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
 import { errorCodeQueries, type StoredErrorCode } from '../schema.ts';
 
-export type ErrorCodeQueryRow = typeof errorCodeQueries.$inferSelect;
+import type { ErrorCodeQueryRow } from './rows.ts';
+
+export type { ErrorCodeQueryRow } from './rows.ts';
 export type { StoredErrorCode };
 
 const NEWEST_FIRST = [desc(errorCodeQueries.requestedAt), desc(errorCodeQueries.id)];
