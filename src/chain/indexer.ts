@@ -21,9 +21,10 @@ import type { Hex } from 'viem';
 import { sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
-import { decodeLogs, watchedAddresses, type ChainEvent, type ContractAddresses, type RawLog } from '../domain/chain-events.ts';
-import { applyEvents, diffWorld, keysOf, snapshotRows } from '../domain/chain-effects.ts';
-import { dimoRegistryAbi } from './abi/index.ts';
+import { createLogDecoder, watchedAddresses, type ChainEvent, type ContractAddresses, type RawLog } from '../domain/chain-events.ts';
+import { applyEvents } from '../domain/chain-effects.ts';
+import { diffWorld, keysOf, snapshotRows } from '../domain/chain-world.ts';
+import { dimoRegistryAbi, nodeNftAbi } from './abi/index.ts';
 import { newKsuid } from '../domain/ids.ts';
 import {
   batchesBelow,
@@ -127,6 +128,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
   const addresses: ContractAddresses = chain.deployment;
   const watched = watchedAddresses(addresses);
   const startBlock = chain.deployment.deployBlock - 1n;
+  const decodeLogs = createLogDecoder({ registry: dimoRegistryAbi, nodeNft: nodeNftAbi });
 
   async function blockHash(n: bigint): Promise<string | null> {
     const block: { hash: Hex | null } | null = await pc.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] });
