@@ -24,7 +24,7 @@ import {
   type TableName,
   type World,
   type WorldKeys,
-} from '../domain/chain-effects.ts';
+} from '../domain/chain-world.ts';
 
 export const CURSOR_ID = 'registry';
 

@@ -54,6 +54,30 @@ export function createRelayerStore(database: Database, relayer: Address) {
   const { db } = database;
   const from = relayer.toLowerCase();
 
+  /** A zero-value self-transfer row that spends `nonce`, the relayer's own request. */
+  const filler = (nonce: bigint | null, fees: Fees, subject: Record<string, string>) => ({
+    id: newKsuid(),
+    userId: null,
+    kind: NONCE_FILLER_KIND,
+    status: 'Unsubmitted' as const,
+    toAddress: from,
+    data: '0x',
+    fromAddress: from,
+    nonce,
+    gasLimit: 21_000n,
+    maxFeePerGas: fees.maxFeePerGas,
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    subject,
+  });
+
+  /** Rows of ours holding a nonce `nonce` matches: every status but Failed without a block (a filler took that nonce over). */
+  const holding = (nonce: SQL) =>
+    and(
+      eq(mtr.fromAddress, from),
+      nonce,
+      or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
+    );
+
   return {
     /** Requests not yet given a nonce (they still need simulating), oldest first. */
     awaitingPreparation(limit: number): Promise<MetaTxRow[]> {
@@ -230,22 +254,7 @@ export function createRelayerStore(database: Database, relayer: Address) {
           .returning();
         if (!failed) return undefined;
         await emitEvents(tx, transactionFailedEvents([failed]));
-        if (row.kind !== NONCE_FILLER_KIND) {
-          await tx.insert(mtr).values({
-            id: newKsuid(),
-            userId: null,
-            kind: NONCE_FILLER_KIND,
-            status: 'Unsubmitted',
-            toAddress: from,
-            data: '0x',
-            fromAddress: from,
-            nonce: row.nonce,
-            gasLimit: 21_000n,
-            maxFeePerGas: fees.maxFeePerGas,
-            maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-            subject: { replaces: row.id },
-          });
-        }
+        if (row.kind !== NONCE_FILLER_KIND) await tx.insert(mtr).values(filler(row.nonce, fees, { replaces: row.id }));
         return failed;
       });
     },
@@ -277,13 +286,7 @@ export function createRelayerStore(database: Database, relayer: Address) {
       return db
         .select()
         .from(mtr)
-        .where(
-          and(
-            eq(mtr.fromAddress, from),
-            inArray(mtr.nonce, [...nonces]),
-            or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
-          ),
-        )
+        .where(holding(inArray(mtr.nonce, [...nonces])))
         .orderBy(asc(mtr.nonce));
     },
 
@@ -295,32 +298,9 @@ export function createRelayerStore(database: Database, relayer: Address) {
     async fillUnheldNonce(nonce: bigint, fees: Fees): Promise<boolean> {
       return db.transaction(async (tx) => {
         await tx.select().from(relayerAccounts).where(eq(relayerAccounts.address, from)).for('update');
-        const [held] = await tx
-          .select({ id: mtr.id })
-          .from(mtr)
-          .where(
-            and(
-              eq(mtr.fromAddress, from),
-              eq(mtr.nonce, nonce),
-              or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
-            ),
-          )
-          .limit(1);
+        const [held] = await tx.select({ id: mtr.id }).from(mtr).where(holding(eq(mtr.nonce, nonce))).limit(1);
         if (held) return false;
-        await tx.insert(mtr).values({
-          id: newKsuid(),
-          userId: null,
-          kind: NONCE_FILLER_KIND,
-          status: 'Unsubmitted',
-          toAddress: from,
-          data: '0x',
-          fromAddress: from,
-          nonce,
-          gasLimit: 21_000n,
-          maxFeePerGas: fees.maxFeePerGas,
-          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-          subject: { gap: String(nonce) },
-        });
+        await tx.insert(mtr).values(filler(nonce, fees, { gap: String(nonce) }));
         return true;
       });
     },

@@ -12,12 +12,14 @@ import { getAddress } from 'viem';
 import { inArray, or, sql } from 'drizzle-orm';
 import type { Tx } from '../db/engine.ts';
 import { aftermarketDevices, metaTransactionRequests, userDevices } from '../db/schema.ts';
-import { chainOwnerUserId, type DeviceRow, type PrivilegeRow, type RowChange, type SyntheticRow, type VehicleRow } from '../domain/chain-effects.ts';
+import { chainOwnerUserId } from '../domain/chain-effects.ts';
+import type { DeviceRow, RowChange, VehicleRow } from '../domain/chain-world.ts';
+import type { PrivilegeRow, SyntheticDeviceRow as SyntheticRow } from '../db/repositories/rows.ts';
 import type { EventType } from '../domain/events.ts';
 import { privilegeName } from '../domain/share-request.ts';
 import { renderDeviceInfo } from '../services/aftermarket-devices.ts';
 import { loadUserDevices } from '../services/user-device-view.ts';
-import type { UserDevice } from '../http/schemas.ts';
+import type { UserDevice } from '../domain/views.ts';
 import { emitEvents, type NewEvent } from './outbox.ts';
 
 export interface ChainEventOptions {
