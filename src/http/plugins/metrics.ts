@@ -12,8 +12,13 @@ declare module 'fastify' {
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
-export const metricsPlugin = fp(async (app: FastifyInstance) => {
-  const registry = new Registry();
+export interface MetricsPluginOptions {
+  /** The registry to serve (the one the services count into, ServiceDeps.metrics); default a new one. */
+  registry?: Registry | undefined;
+}
+
+export const metricsPlugin = fp(async (app: FastifyInstance, opts: MetricsPluginOptions) => {
+  const registry = opts.registry ?? new Registry();
   collectDefaultMetrics({ register: registry });
   // Request durations are counted outside prom-client (see series-histogram.ts) and listed after
   // the registry's metrics.
