@@ -515,6 +515,11 @@ export function createRelayer(o: RelayerOptions): Relayer {
     const rows = await store.inFlight(batchSize * 4, rebroadcastAfterMs, minedNonce);
     if (rows.length === 0) return filled;
     const decisions = await mapLimit(rows, concurrency, (row) => decide(row, head, minedNonce));
+    // Embedded chain: settle nothing on a block its state file lacks, as the indexer does; a kill
+    // of the whole tree would leave a request Confirmed (and notified) on a block the restarted
+    // chain never had.
+    const settling = decisions.flatMap((d) => (d.to === 'Confirmed' || d.to === 'Failed') && d.transition.blockNumber ? [d.transition.blockNumber] : []);
+    if (settling.length > 0) await chain.persistThrough?.(settling.reduce((a, b) => (a > b ? a : b)));
     let changed = 0;
     for (const to of ['Submitted', 'Mined', 'Confirmed', 'Failed'] as const) {
       const batch = decisions.flatMap((d) => (d.to === to ? [d.transition] : []));
