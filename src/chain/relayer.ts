@@ -440,12 +440,20 @@ export function createRelayer(o: RelayerOptions): Relayer {
     );
   }
 
-  /** Why a mined transaction reverted: replay the call just before its block, then at it. */
+  /**
+   * Why a mined transaction reverted: replay the call just before its block, then at it. A node
+   * without state for those blocks (not an archive node and the block is old, e.g. after the
+   * relayer was down; anvil restored from its state file) refuses both: then the latest block
+   * (the reason it would fail now, usually the same) rather than no reason at all.
+   */
   async function revertReasonOfMined(row: MetaTxRow, blockNumber: bigint, gasUsed: bigint): Promise<string> {
     const call = { from, to: row.toAddress as Hex, data: row.data as Hex, gas: toHex(row.gasLimit!) };
-    for (const at of [blockNumber - 1n, blockNumber]) {
+    let ranAtItsBlock = false;
+    for (const at of [toHex(blockNumber - 1n), toHex(blockNumber), 'latest'] as const) {
+      if (at === 'latest' && ranAtItsBlock) break;
       try {
-        await rpc('eth_call', () => pc.request({ method: 'eth_call', params: [call, toHex(at)] }));
+        await rpc('eth_call', () => pc.request({ method: 'eth_call', params: [call, at] }));
+        ranAtItsBlock = true;
       } catch (err) {
         if (err instanceof ChainUnavailableError) throw err;
         const reason = revertReasonOf(err, revertCtx);
