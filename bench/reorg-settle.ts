@@ -40,9 +40,10 @@ try {
       } finally {
         await relayer.stop();
       }
-      results[how]!.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      results[how]!.push(ms);
       extraTransactions += (await relayerNonce()) - start - ids.length;
-      console.log(`${how} try ${i + 1}: all 3 Confirmed ${((performance.now() - t0) / 1000).toFixed(2)} s after the reorg`);
+      console.log(`${how} try ${i + 1}: all 3 Confirmed ${(ms / 1000).toFixed(2)} s after the reorg`);
     }
   }
 } finally {

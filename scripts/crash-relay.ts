@@ -158,7 +158,9 @@ async function run(index: number): Promise<RunResult> {
   let server: Server | undefined;
   let failed = true;
   try {
-    server = await startServer(dataDir, log);
+    server = await startServer(dataDir, log).catch((err: unknown) => {
+      throw new Error(`first start failed (no kill yet): ${err instanceof Error ? err.message : String(err)}`);
+    });
     const owner = privateKeyToAccount(keccak256(toBytes(`crash-relay ${process.pid} ${index} ${Date.now()}`)));
     const token = execFileSync('npm', ['run', '-s', 'cli', '--', 'token', '--sub', `crash-${index}`, '--address', owner.address, '--ttl', '2h'], {
       cwd: ROOT,
