@@ -75,7 +75,7 @@ describe('chain events from the indexer', () => {
       manufacturerNode: c.seed.manufacturers.AutoPi!,
       devices: [{ serial, address: key(`device ${serial}`).address }],
     });
-    return { tokenId: d.tokenId, key: key(`device ${serial}`) };
+    return { tokenId: d!.tokenId, key: key(`device ${serial}`) };
   }
 
   async function claim(d: { tokenId: bigint; key: LocalAccount }, owner: LocalAccount) {
