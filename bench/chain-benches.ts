@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { BenchVerdict } from './chain-fixture.ts';
 import type { Mode } from './scenarios.ts';
 
-export const CHAIN_BENCHES = ['claim-pair-flow', 'relayer', 'indexer'] as const;
+export const CHAIN_BENCHES = ['claim-pair-flow', 'share-flow', 'relayer', 'indexer'] as const;
 export type ChainBenchName = (typeof CHAIN_BENCHES)[number];
 
 export interface ChainResult extends BenchVerdict {

@@ -129,8 +129,8 @@ async function main() {
         // Untimed: everything before the backlog (a confirmation depth that makes backlogStart the
         // newest final block: the head is depth 1).
         const now = await publicClient.getBlockNumber();
-        await catchUp(createIndexer({ database, chain: context(Number(now - backlogStart) + 1), batchBlocks: BATCH_BLOCKS, logger }));
-        const indexer = createIndexer({ database, chain: context(0), batchBlocks: BATCH_BLOCKS, logger });
+        await catchUp(createIndexer({ database, chain: context(Number(now - backlogStart) + 1), batchBlocks: BATCH_BLOCKS, logger, publicBaseUrl: 'http://localhost:8080' }));
+        const indexer = createIndexer({ database, chain: context(0), batchBlocks: BATCH_BLOCKS, logger, publicBaseUrl: 'http://localhost:8080' });
         const start = performance.now();
         const applied = await catchUp(indexer);
         const seconds = (performance.now() - start) / 1000;

@@ -14,6 +14,9 @@
 //                    claim → pair flows of a user (real signatures, relayer, anvil, indexer),
 //                    each timed from the first payload GET until the API shows the pairing;
 //                    median and p90, target median < 1.5 s (bench/flow.ts)
+//   share-flow       in each mode, the same way: BENCH_SHARE_ITERATIONS (default 20) grants of an
+//                    owner's minted vehicles to one grantee, each timed from the share payload GET
+//                    until the grantee's /shared lists the vehicle; target median < 1.5 s (bench/share-flow.ts)
 //   relayer          in each mode (PGlite, then PostgreSQL): confirmed tx/s with a backlog on the
 //                    embedded chain, target ≥ 50 for BENCH_RELAYER_SECONDS (default 30; bench/relayer.ts)
 //   indexer          postgres mode only (skipped with a note without DATABASE_URL): events/s
@@ -41,11 +44,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
+import { fleet, scenarios, VEHICLE_COUNT, type BenchContext, type Fixture, type Mode, type Scenario, type Target } from './scenarios.ts';
 import { runWrk, stopWrk, type WrkRequest, type WrkResult, type WrkSettings } from './wrk.ts';
 import { summarizeProfile, type ProfileWindow } from './profile.ts';
 import { CHAIN_BENCHES, chainTable, runBenchScript, type ChainResult } from './chain-benches.ts';
 import { flowVerdict, runClaimPairFlow } from './flow.ts';
+import { runShareFlow, shareFlowVerdict } from './share-flow.ts';
 import { DOCUMENTS_TRANSFER, makeTransferFile, runDocumentTransfer, transferTable, TRANSFER_MAX_BYTES, type TransferRow } from './documents.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -98,6 +102,8 @@ const transferSelected = !only || only.includes(DOCUMENTS_TRANSFER);
 const chainSelected = CHAIN_BENCHES.filter((n) => !only || only.includes(n));
 const flowSelected = chainSelected.includes('claim-pair-flow');
 const flowIterations = positiveInt('BENCH_FLOW_ITERATIONS', 10);
+const shareFlowSelected = chainSelected.includes('share-flow');
+const shareIterations = positiveInt('BENCH_SHARE_ITERATIONS', 20);
 
 const wantedModes = env.BENCH_MODES?.trim() ? env.BENCH_MODES.split(',').map((s) => s.trim()) : null;
 const modes: Mode[] = (['embedded', 'postgres'] as const).filter(
@@ -524,6 +530,16 @@ async function runMode(
       chain.push({ mode, name: 'claim-pair-flow', value: '—', target: '—', met: false, details: [], problem: (e as Error).message });
     }
   }
+  if (shareFlowSelected) {
+    process.stderr.write(`  share-flow: minting ${shareIterations} vehicles…\n`);
+    try {
+      const owned = await fleet(ctx, shareIterations, 'share-flow');
+      const samples = await runShareFlow({ ctx, owner: { token: owned.token, account: owned.owner }, vehicleIds: owned.vehicleIds, progress: (line) => process.stderr.write(`    ${line}\n`) });
+      chain.push({ mode, name: 'share-flow', ...shareFlowVerdict(samples) });
+    } catch (e) {
+      chain.push({ mode, name: 'share-flow', value: '—', target: '—', met: false, details: [], problem: (e as Error).message });
+    }
+  }
 
   await service.stop();
   const logged = service.tail.filter((l) => l.startsWith('{'));
@@ -574,7 +590,7 @@ async function main() {
   const chain: ChainResult[] = [];
   const notes: string[] = [];
   // The relayer and indexer benches need no service: with only them selected, none is started.
-  const serviceNeeded = selected.length > 0 || transferSelected || flowSelected;
+  const serviceNeeded = selected.length > 0 || transferSelected || flowSelected || shareFlowSelected;
   for (const mode of modes) {
     if (serviceNeeded) {
       const r = await runMode(mode, baseline, scratch, transferFile);

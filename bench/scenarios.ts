@@ -2,8 +2,9 @@
 // with a plain request, warms up, measures it with the same wrk settings as the baseline and prints
 // requests/s, p50, p99 and the ratio to the baseline. Targets are per mode and only reported.
 
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from 'viem/accounts';
 import { signPayload } from './chain-fixture.ts';
+import { grantShare, shareExpiry } from './share-flow.ts';
 
 export type Mode = 'embedded' | 'postgres';
 
@@ -127,10 +128,10 @@ async function registerVehicle(ctx: BenchContext, token: string): Promise<string
  * A user owning `n` vehicles, every one minted through the API (register, mint payload, owner's
  * signature, relayer, indexer), so that /me reads every relation of every vehicle.
  */
-const fleet = (ctx: BenchContext, n: number) =>
-  once(ctx, `fleet-${n}`, async (): Promise<string> => {
+export const fleet = (ctx: BenchContext, n: number, label = 'fleet') =>
+  once(ctx, `${label}-${n}`, async (): Promise<{ token: string; owner: LocalAccount; vehicleIds: string[] }> => {
     const owner = privateKeyToAccount(generatePrivateKey());
-    const token = await ctx.token(`bench-fleet-${n}`, owner.address);
+    const token = await ctx.token(`bench-${label}-${n}`, owner.address);
     const expect = async (status: number, method: string, p: string, body?: unknown) => {
       const r = await ctx.request(method, p, { token, body });
       if (r.status !== status) throw new Error(`fleet of ${n}: ${method} ${p} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
@@ -142,15 +143,15 @@ const fleet = (ctx: BenchContext, n: number) =>
       await expect(202, 'POST', `/v1/user/devices/${id}/commands/mint`, { signature: await signPayload(owner, payload) });
     };
     for (let i = 0; i < n; i += 8) await Promise.all(Array.from({ length: Math.min(8, n - i) }, mintOne));
-    await poll(`${n} vehicles minted`, async () => {
+    const vehicleIds = await poll(`${n} vehicles minted`, async () => {
       const me = await expect(200, 'GET', '/v1/user/devices/me?limit=500');
       const page = me.userDevices as { nft: { tokenId: unknown } | null }[];
       // Newest first: once the newest page is minted, poll the whole list.
       if (!page.every((d) => d.nft?.tokenId != null)) return undefined;
-      const all = (await expect(200, 'GET', '/v1/user/devices/me')).userDevices as { nft: { tokenId: unknown } | null }[];
-      return all.length === n && all.every((d) => d.nft?.tokenId != null) ? true : undefined;
+      const all = (await expect(200, 'GET', '/v1/user/devices/me')).userDevices as { id: string; nft: { tokenId: unknown } | null }[];
+      return all.length === n && all.every((d) => d.nft?.tokenId != null) ? all.map((d) => d.id) : undefined;
     }, 600_000);
-    return token;
+    return { token, owner, vehicleIds };
   });
 
 const fleetScenario = (n: number): Scenario => ({
@@ -161,11 +162,33 @@ const fleetScenario = (n: number): Scenario => ({
   connections: 1,
   distinctCursor: true,
   setup: async (ctx) => {
-    ctx.state[`fleetToken-${n}`] = await fleet(ctx, n);
+    ctx.state[`fleetToken-${n}`] = (await fleet(ctx, n)).token;
   },
   headers: (ctx) => bearer(ctx.state[`fleetToken-${n}`] as string),
   check: (b) => (b?.userDevices?.length === n && b.userDevices.every((d: any) => d.nft?.tokenId != null) ? null : `expected ${n} minted vehicles, got ${JSON.stringify(b).slice(0, 200)}`),
 });
+
+export const SHARED_COUNT = 500;
+
+/**
+ * A grantee holding privileges 1 and 3 on `SHARED_COUNT` vehicles of one owner, every one minted
+ * and shared through the API (signed grants, relayer, indexer).
+ */
+const sharedFleet = (ctx: BenchContext) =>
+  once(ctx, 'sharedFleet', async (): Promise<string> => {
+    const { token, owner, vehicleIds } = await fleet(ctx, SHARED_COUNT, 'sharing-owner');
+    const grantee = privateKeyToAccount(generatePrivateKey());
+    const granteeToken = await ctx.token('bench-shared-grantee', grantee.address);
+    const expiresAt = shareExpiry();
+    for (let i = 0; i < vehicleIds.length; i += 8) {
+      await Promise.all(vehicleIds.slice(i, i + 8).map((id) => grantShare(ctx, { token, account: owner }, id, grantee.address, expiresAt)));
+    }
+    await poll(`${SHARED_COUNT} vehicles in the grantee's /shared`, async () => {
+      const r = await ctx.request('GET', '/v1/user/devices/shared', { token: granteeToken });
+      return r.body?.sharedDevices?.length === SHARED_COUNT ? true : undefined;
+    }, 600_000);
+    return granteeToken;
+  });
 
 const DOCUMENT_COUNT = 100;
 
@@ -298,6 +321,22 @@ export const scenarios: Scenario[] = [
   fleetScenario(20),
   fleetScenario(200),
   fleetScenario(1000),
+  {
+    // Opt-in (BENCH_ONLY=shared-500): the setup mints and shares 500 vehicles.
+    name: `shared-${SHARED_COUNT}`,
+    description: `GET /v1/user/devices/shared of a grantee holding privileges on ${SHARED_COUNT} vehicles, one connection (the route has no response cache) — one list query, then one query per relation side by side, ${SHARED_COUNT} vehicles rendered with the caller's privileges`,
+    optIn: true,
+    path: '/v1/user/devices/shared',
+    connections: 1,
+    setup: async (ctx) => {
+      ctx.state.sharedGranteeToken = await sharedFleet(ctx);
+    },
+    headers: (ctx) => bearer(ctx.state.sharedGranteeToken as string),
+    check: (b) =>
+      b?.sharedDevices?.length === SHARED_COUNT && b.sharedDevices.every((d: any) => d.privileges?.length === 2)
+        ? null
+        : `expected ${SHARED_COUNT} shared vehicles with 2 privileges each, got ${JSON.stringify(b).slice(0, 200)}`,
+  },
   {
     name: 'register',
     description: 'POST /v1/user/devices — insert one vehicle per request (a separate user, so /me keeps its 20)',

@@ -13,6 +13,7 @@ CREATE TABLE "webhook_deliveries" (
 	"id" text PRIMARY KEY NOT NULL,
 	"subscription_id" text NOT NULL,
 	"event_seq" bigint NOT NULL,
+	"resource" text NOT NULL,
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_status_code" integer,
@@ -25,6 +26,7 @@ CREATE TABLE "webhook_deliveries" (
 CREATE TABLE "webhook_subscriptions" (
 	"id" text PRIMARY KEY NOT NULL,
 	"user_id" text NOT NULL,
+	"user_address" text,
 	"url" text NOT NULL,
 	"events" jsonb NOT NULL,
 	"description" text DEFAULT '' NOT NULL,
@@ -43,6 +45,7 @@ CREATE INDEX "events_user_idx" ON "events" USING btree ("user_id","seq");--> sta
 CREATE INDEX "events_vehicle_idx" ON "events" USING btree ("vehicle_token_id","seq");--> statement-breakpoint
 CREATE INDEX "events_created_idx" ON "events" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" USING btree ("status","next_attempt_at");--> statement-breakpoint
-CREATE INDEX "webhook_deliveries_subscription_idx" ON "webhook_deliveries" USING btree ("subscription_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries" USING btree ("subscription_id","resource","event_seq") WHERE status = 'pending';--> statement-breakpoint
 CREATE UNIQUE INDEX "webhook_deliveries_event_idx" ON "webhook_deliveries" USING btree ("subscription_id","event_seq");--> statement-breakpoint
-CREATE INDEX "webhook_subscriptions_user_idx" ON "webhook_subscriptions" USING btree ("user_id","id");
+CREATE INDEX "webhook_subscriptions_user_idx" ON "webhook_subscriptions" USING btree ("user_id","id");--> statement-breakpoint
+CREATE INDEX "webhook_subscriptions_address_idx" ON "webhook_subscriptions" USING btree ("user_address");

@@ -3,8 +3,9 @@
 // only adds that those settings must be present and that dev tokens are refused.
 import path from 'node:path';
 import { readChainConfig, type ChainConfig } from './chain/config.ts';
-import { parseFirmwareConnectors } from './firmware/config.ts';
+import { parseFirmwareConnectors, type FirmwareConnectorConfig } from './firmware/config.ts';
 import { parseTrustProxy, type TrustProxy } from './domain/trust-proxy.ts';
+import { DEFAULT_RETRY_SCHEDULE_MS, parseRetrySchedule } from './domain/retry-schedule.ts';
 
 export type Mode = 'embedded' | 'production';
 
@@ -40,16 +41,40 @@ export interface Config {
   documents: { maxBytes: number; quotaBytes: number; downloadRedirect: boolean; reconcileIntervalMs: number };
   s3: { bucket: string | undefined; region: string | undefined; endpoint: string | undefined };
   dtc: { enrichUrl: string | undefined; enrichKey: string | undefined; enrichModel: string; enrichTimeoutMs: number };
-  firmwareConnectors: string | undefined;
+  /**
+   * FIRMWARE_CONNECTORS, parsed: connectors keyed by `connectorKey(manufacturer)`. Problems stop a
+   * production start (loadConfig fails); elsewhere they are logged and firmware updates answer 501.
+   */
+  firmware: { connectors: ReadonlyMap<string, FirmwareConnectorConfig>; problems: string[] };
+  /** Migrate the database when the service opens it: always in embedded mode, in production only with MIGRATE_ON_START=true. */
+  migrateOnStart: boolean;
   /** Directory of per-manufacturer NFT images (`autopi.png`, …); generated images otherwise. */
   manufacturerImageDir: string | undefined;
   shutdownTimeoutMs: number;
   /** /ready fails when the indexer lags more (READY_MAX_INDEXER_LAG, s) or a relayed request waits longer (READY_MAX_RELAY_AGE, s). */
   ready: { maxIndexerLagMs: number; maxRelayAgeMs: number };
+  /** The event outbox: how long events are kept (EVENT_RETENTION_HOURS, ≥ 24) and open streams per user (EVENTS_STREAMS_PER_USER). */
+  events: { retentionMs: number; streamsPerUser: number };
   /** How far ahead a share may expire (SHARE_MAX_DAYS). */
   sharing: { maxDays: number };
   /** Embedded anvil, or an existing registry on CHAIN_RPC_URL (src/chain/config.ts). */
   chain: ChainConfig;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** http:// endpoints accepted (WEBHOOK_ALLOW_HTTP; default only in embedded mode). */
+  allowHttp: boolean;
+  /** Endpoints on loopback, private, link-local, CGNAT or metadata addresses accepted (WEBHOOK_ALLOW_PRIVATE_NETWORKS; default only in embedded mode). */
+  allowPrivateNetworks: boolean;
+  /** Subscriptions one user may have (WEBHOOK_MAX_PER_USER). */
+  maxPerUser: number;
+  /** Pauses before each retry, ms (WEBHOOK_RETRY_SCHEDULE). */
+  retrySchedule: number[];
+  /** A subscription failing this long is disabled (WEBHOOK_DISABLE_AFTER). */
+  disableAfterMs: number;
+  /** The delivery worker's poll for due retries (WEBHOOK_POLL_MS); new events wake it at once. */
+  pollIntervalMs: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -127,23 +152,47 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       enrichModel: env.DTC_ENRICH_MODEL ?? 'gpt-4o-mini',
       enrichTimeoutMs: read.int('DTC_ENRICH_TIMEOUT_MS', 1500, 10, 60_000),
     },
-    firmwareConnectors: env.FIRMWARE_CONNECTORS || undefined,
+    firmware: firmwareOf(parseFirmwareConnectors(env.FIRMWARE_CONNECTORS || undefined)),
+    migrateOnStart: !prod || env.MIGRATE_ON_START === 'true',
     manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     ready: {
       maxIndexerLagMs: read.int('READY_MAX_INDEXER_LAG', 30, 1, 86_400) * 1000,
       maxRelayAgeMs: read.int('READY_MAX_RELAY_AGE', 300, 1, 86_400) * 1000,
     },
+    events: {
+      retentionMs: read.int('EVENT_RETENTION_HOURS', 168, 24, 87_600) * 3_600_000,
+      streamsPerUser: read.int('EVENTS_STREAMS_PER_USER', 5, 1, 1000),
+    },
     sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
     chain: readChainConfig(env, prod, problems),
+    webhooks: {
+      allowHttp: read.bool('WEBHOOK_ALLOW_HTTP', !prod),
+      allowPrivateNetworks: read.bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', !prod),
+      maxPerUser: read.int('WEBHOOK_MAX_PER_USER', 20, 1, 1000),
+      retrySchedule: retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems),
+      disableAfterMs: read.duration('WEBHOOK_DISABLE_AFTER', 3 * 86_400) * 1000,
+      pollIntervalMs: read.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    },
   };
-  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere buildApp warns and answers 501).
-  const firmware = parseFirmwareConnectors(config.firmwareConnectors);
-  if (prod && !firmware.ok) problems.push(...firmware.problems);
+  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere createServices warns and answers 501).
+  if (prod) problems.push(...config.firmware.problems);
   if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
     problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
   }
   return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+function firmwareOf(r: ReturnType<typeof parseFirmwareConnectors>): Config['firmware'] {
+  return r.ok ? { connectors: r.connectors, problems: [] } : { connectors: new Map(), problems: r.problems };
+}
+
+function retrySchedule(raw: string | undefined, problems: string[]): number[] {
+  if (!raw?.trim()) return [...DEFAULT_RETRY_SCHEDULE_MS];
+  const parsed = parseRetrySchedule(raw);
+  if (parsed.ok) return parsed.value;
+  problems.push(`WEBHOOK_RETRY_SCHEDULE must be comma-separated delays like 5s,1m,2h: ${parsed.message}`);
+  return [...DEFAULT_RETRY_SCHEDULE_MS];
 }
 
 class Reader {

@@ -44,6 +44,7 @@ export class AppError extends Error {
 }
 
 export const badRequest = (message: string) => new AppError(400, ErrorCode.BadRequest, message);
+export const forbidden = (message: string) => new AppError(403, ErrorCode.Forbidden, message);
 export const notFound = (message: string) => new AppError(404, ErrorCode.NotFound, message);
 export const conflict = (message: string) => new AppError(409, ErrorCode.Conflict, message);
 export const unauthorized = (message: string) => new AppError(401, ErrorCode.Unauthorized, message);

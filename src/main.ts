@@ -169,7 +169,7 @@ program
       {
         stderr: process.stderr,
         open: async () => {
-          const { openMigratedDatabase, blobStoreFrom, documentReconcileDeps } = await runtime();
+          const { openMigratedDatabase, blobStoreFrom, createServices } = await runtime();
           const { database, close: closeDatabase } = await openMigratedDatabase(config);
           const store = blobStoreFrom(config);
           const close = async () => {
@@ -177,7 +177,7 @@ program
             await closeDatabase();
           };
           const where = store.driver === 's3' ? `S3 bucket ${config.s3.bucket}` : `${config.dataDir}/blobs`;
-          return { deps: documentReconcileDeps(config, database, store), describe: `${database.kind} database, blobs in ${where}`, close };
+          return { deps: createServices(config, { database, blobStore: store }).documentReconcile, describe: `${database.kind} database, blobs in ${where}`, close };
         },
       },
     );

@@ -1,7 +1,7 @@
 // Assembles the running service from config: picks the engines, opens them in order, and
 // closes them in reverse on shutdown.
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { buildApp } from './app.ts';
 import { openPglite, openPostgres, type Database } from './db/engine.ts';
@@ -10,10 +10,14 @@ import { createDefinitionCatalog, type DefinitionCatalog } from './definitions/c
 import { loadDevIssuer } from './auth/dev-issuer.ts';
 import { createTokenVerifier, devIssuer, remoteIssuer, type TrustedIssuer } from './auth/verifier.ts';
 import type { BlobStore } from './storage/blob-store.ts';
-import { blobDirOf, createBlobStore } from './storage/factory.ts';
-import { sweepFsTempFiles } from './storage/fs-blob-store.ts';
-import { startPeriodicReconciler, type ReconcileDeps } from './services/document-reconciler.ts';
-import { createDtcEnricher, type DtcEnricher, type EnrichLogger } from './dtc/enrichment.ts';
+import { createBlobStore } from './storage/factory.ts';
+import { startPeriodicReconciler } from './services/document-reconciler.ts';
+import { createServices } from './composition.ts';
+
+export { createServices };
+import type { Logger } from './lib/logger.ts';
+import { createDtcEnricher, type DtcEnricher } from './dtc/enrichment.ts';
+import { startEventPruner } from './events/retention.ts';
 import { openCheckedChain, type RunningChain } from './chain/setup.ts';
 import { startChainWorkers, workerReadiness, type ChainWorkers } from './chain/workers.ts';
 import { indexerPollMs } from './chain/config.ts';
@@ -44,11 +48,6 @@ export async function openConfiguredDatabase(config: Config): Promise<OpenDataba
   }
 }
 
-/** Embedded mode migrates on every start; production only with MIGRATE_ON_START=true. */
-function migratesOnOpen(config: Config): boolean {
-  return config.mode === 'embedded' || process.env.MIGRATE_ON_START === 'true';
-}
-
 /** For one-shot commands: the configured database, migrated as `serve` would; `close` also releases the lock. */
 export async function openMigratedDatabase(config: Config): Promise<{ database: Database; close: () => Promise<void> }> {
   const { database, lock } = await openConfiguredDatabase(config);
@@ -57,7 +56,7 @@ export async function openMigratedDatabase(config: Config): Promise<{ database: 
     lock?.release();
   };
   try {
-    if (migratesOnOpen(config)) await database.migrate();
+    if (config.migrateOnStart) await database.migrate();
   } catch (e) {
     await close();
     throw e;
@@ -74,7 +73,7 @@ export async function trustedIssuers(config: Config): Promise<TrustedIssuer[]> {
 }
 
 /** The optional DTC enricher: only when both DTC_ENRICH_URL and DTC_ENRICH_KEY are set. */
-export function dtcEnricherFrom(config: Config, logger?: EnrichLogger): DtcEnricher | undefined {
+export function dtcEnricherFrom(config: Config, logger?: Logger): DtcEnricher | undefined {
   const { enrichUrl, enrichKey, enrichModel, enrichTimeoutMs } = config.dtc;
   if (!enrichUrl || !enrichKey) {
     if (enrichUrl || enrichKey) logger?.warn({}, 'DTC enrichment is off: set both DTC_ENRICH_URL and DTC_ENRICH_KEY');
@@ -89,7 +88,7 @@ export function blobStoreFrom(config: Config): BlobStore {
 }
 
 /** Rate-limit counters in Redis when REDIS_URL is set; its outages are logged at most every 30 s. */
-export function sharedRateCounterFrom(config: Config, logger: any): SharedRateCounter | undefined {
+export function sharedRateCounterFrom(config: Config, logger: Logger): SharedRateCounter | undefined {
   if (!config.redisUrl) return undefined;
   let warnedAt = -Infinity;
   return createRedisRateCounter({
@@ -103,37 +102,27 @@ export function sharedRateCounterFrom(config: Config, logger: any): SharedRateCo
   });
 }
 
-/** What the document reconciler needs, for the CLI and the periodic in-process run alike. */
-export function documentReconcileDeps(config: Config, database: Database, store: BlobStore): ReconcileDeps {
-  return {
-    db: database.db,
-    store,
-    // Only the fs driver leaves temp files behind; S3 aborts failed multipart uploads itself.
-    ...(store.driver === 'fs' ? { sweepTempFiles: (olderThan: Date) => sweepFsTempFiles(blobDirOf(config.dataDir), olderThan) } : {}),
-  };
-}
-
 type Cleanup = () => Promise<void> | void;
 
 /**
  * The database (migrated when this process should) and the checked chain. Their closes go onto
  * `cleanups`, which the caller runs in reverse.
  */
-async function openDatabaseAndChain(config: Config, logger: any, cleanups: Cleanup[]): Promise<{ database: Database; chain: RunningChain }> {
+async function openDatabaseAndChain(config: Config, logger: FastifyBaseLogger, cleanups: Cleanup[]): Promise<{ database: Database; chain: RunningChain }> {
   const { database, lock } = await openConfiguredDatabase(config);
   if (lock) cleanups.push(() => lock.release());
   // Anvil stops (and dumps its state) after the database closes, before the data-dir lock goes.
   const chainSlot = { close: async (): Promise<void> => {} };
   cleanups.push(() => chainSlot.close());
   cleanups.push(() => database.close());
-  if (migratesOnOpen(config)) await database.migrate();
+  if (config.migrateOnStart) await database.migrate();
   const chain = await openCheckedChain(config, database.db, { dataDirLocked: lock !== null, logger });
   chainSlot.close = () => chain.close();
   return { database, chain };
 }
 
 /** `startup`: the port, already bound by the caller (`serve` binds it before loading this module); else bound here. */
-export async function startService(config: Config, logger: any, opts: { startup?: StartupListener } = {}): Promise<Service> {
+export async function startService(config: Config, logger: FastifyBaseLogger, opts: { startup?: StartupListener } = {}): Promise<Service> {
   const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
@@ -157,20 +146,24 @@ export async function startService(config: Config, logger: any, opts: { startup?
     const onTransactionQueued = () => relayerAlarm.wake();
     const sharedRateCounter = sharedRateCounterFrom(config, logger);
     if (sharedRateCounter) cleanups.push(() => sharedRateCounter.close());
-    const app = await buildApp({ config, database, catalog, verifier, logger, dtcEnricher, blobStore, readiness, chain: chain.context, onTransactionQueued, sharedRateCounter });
+    const serviceDeps = { database, catalog, logger, dtcEnricher, blobStore, chain: chain.context, onTransactionQueued };
+    const services = createServices(config, serviceDeps);
+    const app = await buildApp({ config, ...serviceDeps, verifier, readiness, sharedRateCounter, services });
     cleanups.push(() => app.close());
     await startup.close();
     await app.listen({ port: startup.port, host: config.host }).catch((e: NodeJS.ErrnoException) => {
       throw e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new PortUnavailableError(startup.port, config.host, e) : e;
     });
     const reconciler = startPeriodicReconciler({
-      ...documentReconcileDeps(config, database, blobStore),
+      ...services.documentReconcile,
       intervalMs: config.documents.reconcileIntervalMs,
       log: logger,
     });
     cleanups.push(() => reconciler.stop());
+    const pruner = startEventPruner({ db: database.db, retentionMs: config.events.retentionMs, log: logger });
+    cleanups.push(() => pruner.stop());
     // Pushed last so they stop first: no worker touches the database or the chain once closing starts.
-    const started = startChainWorkers({ database, chain: chain.context, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready });
+    const started = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, metrics: app.metrics, indexerPollMs: indexerPollMs(config.chain), ...config.ready, webhooks: config.webhooks });
     workerSlot.current = started;
     relayerAlarm.wake = () => started.relayer.wake();
     cleanups.push(() => started.stop());
@@ -188,15 +181,17 @@ export interface WorkerService {
 }
 
 /** `devices-api worker`: the relayer and indexer without HTTP, for deployments that run them apart. */
-export async function startWorkerService(config: Config, logger: any): Promise<WorkerService> {
+export async function startWorkerService(config: Config, logger: FastifyBaseLogger): Promise<WorkerService> {
   const cleanups: Cleanup[] = [];
   const close = async () => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
     const { database, chain } = await openDatabaseAndChain(config, logger, cleanups);
-    const workers = startChainWorkers({ database, chain: chain.context, logger, indexerPollMs: indexerPollMs(config.chain) });
+    const workers = startChainWorkers({ database, chain: chain.context, publicBaseUrl: config.publicBaseUrl, logger, indexerPollMs: indexerPollMs(config.chain), webhooks: config.webhooks });
     cleanups.push(() => workers.stop());
+    const pruner = startEventPruner({ db: database.db, retentionMs: config.events.retentionMs, log: logger });
+    cleanups.push(() => pruner.stop());
     return { database, chain, close };
   } catch (e) {
     await close();

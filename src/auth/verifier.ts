@@ -3,7 +3,7 @@
 // unsecured tokens when a key is required.
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type CryptoKey, type JWTVerifyGetKey } from 'jose';
 import { parseAddress } from '../domain/address.ts';
-import { createLru } from '../definitions/lru.ts';
+import { LRUCache } from 'lru-cache';
 import { DEV_AUDIENCE, DEV_ISSUER } from './dev-issuer.ts';
 
 export interface AuthUser {
@@ -48,7 +48,7 @@ export function createTokenVerifier(issuers: TrustedIssuer[], opts: VerifierOpti
   const now = opts.now ?? Date.now;
   const verify = createUncachedVerifier(issuers, now);
   const ttl = opts.cacheTtlMs ?? 60_000;
-  const cache = createLru<string, { user: AuthUser; until: number }>(opts.cacheSize ?? 10_000);
+  const cache = new LRUCache<string, { user: AuthUser; until: number }>({ max: opts.cacheSize ?? 10_000 });
   return async (token) => {
     const hit = cache.get(token);
     if (hit && now() < hit.until) return hit.user;

@@ -24,7 +24,7 @@ import {
   type TableName,
   type World,
   type WorldKeys,
-} from '../domain/chain-effects.ts';
+} from '../domain/chain-world.ts';
 
 export const CURSOR_ID = 'registry';
 
@@ -300,27 +300,30 @@ export async function batchesBelow(db: Db | Tx, below: bigint, limit: number): P
 
 /**
  * Undoes every batch recorded after `fork` (newest first), deletes their records and moves the
- * cursor to `fork`. Returns how many rows were restored.
+ * cursor to `fork`. Returns how many rows were restored, and each batch's undone changes (before:
+ * the row as the batch left it, after: as restored; newest batch first) for the reorg's events.
  */
-export async function rewindTo(tx: Tx, fork: Cursor): Promise<number> {
+export async function rewindTo(tx: Tx, fork: Cursor): Promise<{ restored: number; undone: RowChange[][] }> {
   const batches = await tx.select().from(chainBlocks).where(gt(chainBlocks.number, fork.blockNumber)).orderBy(desc(chainBlocks.number)).for('update');
   let restored = 0;
+  const undone: RowChange[][] = [];
   for (const batch of batches) {
     const entries = (batch.undo as UndoEntry[]).map((e) => ({ table: e.t, key: e.k, target: decode(e.b) as RowOf[TableName] | null }));
-    // The current image of a row to delete is needed only for its key; rebuild it from the entry.
-    const current = await currentRows(tx, entries.filter((e) => e.target === null));
+    const current = await currentRows(tx, entries);
+    const changes = entries.map((e) => ({ table: e.table, key: e.key, before: current.get(`${e.table}:${e.key}`) ?? null, after: e.target }));
     await writeRows(
       tx,
-      entries.map((e) => ({ table: e.table, key: e.key, before: e.target ?? current.get(`${e.table}:${e.key}`) ?? null, target: e.target })),
+      changes.map((c) => ({ table: c.table, key: c.key, before: c.after ?? c.before, target: c.after })),
     );
+    undone.push(changes);
     restored += entries.length;
   }
   await tx.delete(chainBlocks).where(gt(chainBlocks.number, fork.blockNumber));
   await setCursor(tx, fork);
-  return restored;
+  return { restored, undone };
 }
 
-/** Rows (by table and key) that an undo entry will delete, read so that their keys can be matched. */
+/** The current rows (by table and key) that undo entries name. */
 async function currentRows(tx: Tx, entries: { table: TableName; key: string }[]): Promise<Map<string, RowOf[TableName]>> {
   const out = new Map<string, RowOf[TableName]>();
   for (const table of new Set(entries.map((e) => e.table))) {

@@ -21,9 +21,10 @@ import type { Hex } from 'viem';
 import { sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
-import { decodeLogs, watchedAddresses, type ChainEvent, type ContractAddresses, type RawLog } from '../domain/chain-events.ts';
-import { applyEvents, diffWorld, keysOf, snapshotRows } from '../domain/chain-effects.ts';
-import { dimoRegistryAbi } from './abi/index.ts';
+import { createLogDecoder, watchedAddresses, type ChainEvent, type ContractAddresses, type RawLog } from '../domain/chain-events.ts';
+import { applyEvents } from '../domain/chain-effects.ts';
+import { diffWorld, keysOf, snapshotRows } from '../domain/chain-world.ts';
+import { dimoRegistryAbi, nodeNftAbi } from './abi/index.ts';
 import { newKsuid } from '../domain/ids.ts';
 import {
   batchesBelow,
@@ -38,9 +39,10 @@ import {
   type Cursor,
 } from './indexer-store.ts';
 import { isRpcUnavailable } from './errors.ts';
+import { emitChainEvents } from '../events/from-chain.ts';
 import { finalThrough } from '../domain/relay-state.ts';
-import { createWakeableSleep } from './wakeable-sleep.ts';
-import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from './worker-health.ts';
+import { createWorkerLoop } from './worker-loop.ts';
+import { describeFailure, failureMessage, type WorkerHealthSnapshot } from './worker-health.ts';
 
 export interface IndexerLogger {
   debug?(obj: object, msg: string): void;
@@ -64,6 +66,8 @@ export interface IndexerOptions {
   /** While the RPC or the database does not answer, a cheap probe this often (default 1 s). */
   probeIntervalMs?: number;
   now?: () => Date;
+  /** The API's public address, for the views the webhook events carry (src/events/from-chain.ts). */
+  publicBaseUrl: string;
 }
 
 export interface TickResult {
@@ -127,6 +131,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
   const addresses: ContractAddresses = chain.deployment;
   const watched = watchedAddresses(addresses);
   const startBlock = chain.deployment.deployBlock - 1n;
+  const decodeLogs = createLogDecoder({ registry: dimoRegistryAbi, nodeNft: nodeNftAbi });
 
   async function blockHash(n: bigint): Promise<string | null> {
     const block: { hash: Hex | null } | null = await pc.request({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] });
@@ -200,7 +205,11 @@ export function createIndexer(o: IndexerOptions): Indexer {
       await boundLockWait(tx);
       const locked = await lockCursor(tx, stale);
       if (locked.blockNumber !== stale.blockNumber || locked.blockHash !== stale.blockHash) throw new CursorMoved();
-      return rewindTo(tx, fork);
+      const { restored, undone } = await rewindTo(tx, fork);
+      // What the reorg took back is announced in the same transaction (reverse or *.reverted
+      // events), newest batch first like the undo itself.
+      for (const changes of undone) await emitChainEvents(tx, changes, { publicBaseUrl: o.publicBaseUrl, now: now(), reorg: true });
+      return restored;
     });
     log.warn({ from: stale.blockNumber.toString(), to: fork.blockNumber.toString(), restored }, 'indexer: chain reorganised; rewound to the fork point');
     return { applied: 0, toBlock: fork.blockNumber, caughtUp: false, rewoundTo: fork.blockNumber };
@@ -241,6 +250,7 @@ export function createIndexer(o: IndexerOptions): Indexer {
       const result = applyEvents(world, events, { newId: () => newKsuid(), now: now() });
       const diff = diffWorld(before, world, result.touched);
       await writeChanges(tx, diff);
+      await emitChainEvents(tx, diff, { publicBaseUrl: o.publicBaseUrl, now: now() });
       await recordBatch(tx, { blockNumber: to, blockHash: endHash }, undoLog(diff));
       await pruneBatches(tx, to - window, to);
       return { changes: diff, warnings: result.warnings };
@@ -265,60 +275,29 @@ export function createIndexer(o: IndexerOptions): Indexer {
     }
   }
 
-  let running: Promise<void> | null = null;
-  let stopping = false;
-  let failure: Error | null = null;
-  const { sleep, wake } = createWakeableSleep();
-  const health = createWorkerHealth();
-  const probe = (component: 'chain' | 'database') => (component === 'chain' ? pc.getBlockNumber({ cacheTime: 0 }) : database.ping());
-
-  async function loop(): Promise<void> {
-    let backoff = pollMs;
-    while (!stopping) {
-      let pause = pollMs;
-      health.tickStarted();
-      try {
-        const r = await tick();
-        const was = health.snapshot().lastFailure;
-        health.tickSucceeded();
-        if (was) log.info({ component: was.component }, 'indexer: ticks succeed again');
-        failure = null;
-        backoff = pollMs;
-        if (!r.caughtUp) pause = 0;
-      } catch (err) {
-        failure = err instanceof Error ? err : new Error(String(err));
-        const kind = health.tickFailed(err);
-        const level = err instanceof ChainDivergedError || !kind.unavailable ? 'error' : 'warn';
-        // Every failure while it repeats is worth a line here (a stuck cursor hides otherwise), but
-        // an outage is logged once, naming the component.
-        if (kind.first || !kind.unavailable) log[level]({ component: kind.component, err: failureMessage(err) }, `indexer: tick failed (${describeFailure(kind)}); retrying`);
-        if (stopping) break;
-        backoff = Math.min(backoff * 2, maxBackoffMs);
-        await waitAfterFailure({ kind, backoffMs: backoff, probeIntervalMs, sleep, stopped: () => stopping, probe });
-        continue;
-      }
-      if (!stopping && pause > 0) await sleep(pause);
-    }
-  }
+  const worker = createWorkerLoop({
+    tick,
+    pauseAfter: (r) => (r.caughtUp ? pollMs : 0),
+    minBackoffMs: pollMs,
+    maxBackoffMs,
+    probeIntervalMs,
+    probe: (component) => (component === 'chain' ? pc.getBlockNumber({ cacheTime: 0 }) : database.ping()),
+    onRecovered: (was) => log.info({ component: was.lastFailure!.component }, 'indexer: ticks succeed again'),
+    onFailed(err, kind) {
+      // Every failure while it repeats is worth a line here (a stuck cursor hides otherwise), but
+      // an outage is logged once, naming the component.
+      if (!kind.first && kind.unavailable) return;
+      const level = err instanceof ChainDivergedError || !kind.unavailable ? 'error' : 'warn';
+      log[level]({ component: kind.component, err: failureMessage(err) }, `indexer: tick failed (${describeFailure(kind)}); retrying`);
+    },
+  });
 
   return {
-    start() {
-      if (running) return;
-      stopping = false;
-      health.setRunning(true);
-      running = loop().finally(() => {
-        running = null;
-        health.setRunning(false);
-      });
-    },
-    async stop() {
-      stopping = true;
-      wake();
-      await running;
-    },
+    start: worker.start,
+    stop: worker.stop,
     tick,
-    wake,
-    lastError: () => failure,
-    health: () => health.snapshot(),
+    wake: worker.wake,
+    lastError: worker.lastError,
+    health: worker.health,
   };
 }

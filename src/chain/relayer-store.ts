@@ -6,7 +6,9 @@
 // statements. No transaction here spans an RPC call (PGlite has a single connection).
 import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Address, Hex } from 'viem';
-import type { Database } from '../db/engine.ts';
+import type { Database, Db, Tx } from '../db/engine.ts';
+import { emitEvents } from '../events/outbox.ts';
+import { transactionFailedEvents } from '../events/payloads.ts';
 import { metaTransactionRequests as mtr, relayerAccounts } from '../db/schema.ts';
 import { newKsuid } from '../domain/ids.ts';
 import { TRANSITIONS_TO, type TxStatus } from '../domain/relay-state.ts';
@@ -52,6 +54,30 @@ export function createRelayerStore(database: Database, relayer: Address) {
   const { db } = database;
   const from = relayer.toLowerCase();
 
+  /** A zero-value self-transfer row that spends `nonce`, the relayer's own request. */
+  const filler = (nonce: bigint | null, fees: Fees, subject: Record<string, string>) => ({
+    id: newKsuid(),
+    userId: null,
+    kind: NONCE_FILLER_KIND,
+    status: 'Unsubmitted' as const,
+    toAddress: from,
+    data: '0x',
+    fromAddress: from,
+    nonce,
+    gasLimit: 21_000n,
+    maxFeePerGas: fees.maxFeePerGas,
+    maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+    subject,
+  });
+
+  /** Rows of ours holding a nonce `nonce` matches: every status but Failed without a block (a filler took that nonce over). */
+  const holding = (nonce: SQL) =>
+    and(
+      eq(mtr.fromAddress, from),
+      nonce,
+      or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
+    );
+
   return {
     /** Requests not yet given a nonce (they still need simulating), oldest first. */
     awaitingPreparation(limit: number): Promise<MetaTxRow[]> {
@@ -74,12 +100,15 @@ export function createRelayerStore(database: Database, relayer: Address) {
 
     /** A request that reverted in simulation: Failed, unless someone else already moved it. */
     async failUnprepared(id: string, reason: string): Promise<MetaTxRow | undefined> {
-      const [row] = await db
-        .update(mtr)
-        .set({ status: 'Failed', failureReason: reason, updatedAt: sql`now()` })
-        .where(and(eq(mtr.id, id), eq(mtr.status, 'Unsubmitted'), isNull(mtr.nonce)))
-        .returning();
-      return row;
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(mtr)
+          .set({ status: 'Failed', failureReason: reason, updatedAt: sql`now()` })
+          .where(and(eq(mtr.id, id), eq(mtr.status, 'Unsubmitted'), isNull(mtr.nonce)))
+          .returning();
+        if (row) await emitEvents(tx, transactionFailedEvents([row]));
+        return row;
+      });
     },
 
     /**
@@ -224,22 +253,8 @@ export function createRelayerStore(database: Database, relayer: Address) {
           .where(and(eq(mtr.id, row.id), eq(mtr.hash, row.hash!), eq(mtr.status, 'Unsubmitted')))
           .returning();
         if (!failed) return undefined;
-        if (row.kind !== NONCE_FILLER_KIND) {
-          await tx.insert(mtr).values({
-            id: newKsuid(),
-            userId: null,
-            kind: NONCE_FILLER_KIND,
-            status: 'Unsubmitted',
-            toAddress: from,
-            data: '0x',
-            fromAddress: from,
-            nonce: row.nonce,
-            gasLimit: 21_000n,
-            maxFeePerGas: fees.maxFeePerGas,
-            maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-            subject: { replaces: row.id },
-          });
-        }
+        await emitEvents(tx, transactionFailedEvents([failed]));
+        if (row.kind !== NONCE_FILLER_KIND) await tx.insert(mtr).values(filler(row.nonce, fees, { replaces: row.id }));
         return failed;
       });
     },
@@ -271,13 +286,7 @@ export function createRelayerStore(database: Database, relayer: Address) {
       return db
         .select()
         .from(mtr)
-        .where(
-          and(
-            eq(mtr.fromAddress, from),
-            inArray(mtr.nonce, [...nonces]),
-            or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
-          ),
-        )
+        .where(holding(inArray(mtr.nonce, [...nonces])))
         .orderBy(asc(mtr.nonce));
     },
 
@@ -289,32 +298,9 @@ export function createRelayerStore(database: Database, relayer: Address) {
     async fillUnheldNonce(nonce: bigint, fees: Fees): Promise<boolean> {
       return db.transaction(async (tx) => {
         await tx.select().from(relayerAccounts).where(eq(relayerAccounts.address, from)).for('update');
-        const [held] = await tx
-          .select({ id: mtr.id })
-          .from(mtr)
-          .where(
-            and(
-              eq(mtr.fromAddress, from),
-              eq(mtr.nonce, nonce),
-              or(inArray(mtr.status, ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed']), and(eq(mtr.status, 'Failed'), isNotNull(mtr.blockNumber))),
-            ),
-          )
-          .limit(1);
+        const [held] = await tx.select({ id: mtr.id }).from(mtr).where(holding(eq(mtr.nonce, nonce))).limit(1);
         if (held) return false;
-        await tx.insert(mtr).values({
-          id: newKsuid(),
-          userId: null,
-          kind: NONCE_FILLER_KIND,
-          status: 'Unsubmitted',
-          toAddress: from,
-          data: '0x',
-          fromAddress: from,
-          nonce,
-          gasLimit: 21_000n,
-          maxFeePerGas: fees.maxFeePerGas,
-          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-          subject: { gap: String(nonce) },
-        });
+        await tx.insert(mtr).values(filler(nonce, fees, { gap: String(nonce) }));
         return true;
       });
     },
@@ -359,17 +345,25 @@ export function createRelayerStore(database: Database, relayer: Address) {
         items.map(({ row }) => sql`(${row.id}, ${row.status}, ${row.hash ?? ''})`),
         sql`, `,
       );
-      return db
-        .update(mtr)
-        .set({
-          ...column('blockHash', 'text'),
-          ...column('blockNumber', 'bigint'),
-          ...column('failureReason', 'text'),
-          status: to,
-          updatedAt: sql`now()`,
-        })
-        .where(sql`(${mtr.id}, ${mtr.status}, coalesce(${mtr.hash}, '')) in (${expected})`)
-        .returning();
+      const move = (q: Db | Tx) =>
+        q
+          .update(mtr)
+          .set({
+            ...column('blockHash', 'text'),
+            ...column('blockNumber', 'bigint'),
+            ...column('failureReason', 'text'),
+            status: to,
+            updatedAt: sql`now()`,
+          })
+          .where(sql`(${mtr.id}, ${mtr.status}, coalesce(${mtr.hash}, '')) in (${expected})`)
+          .returning();
+      if (to !== 'Failed') return move(db);
+      // A request becoming Failed is announced in the same transaction (transaction.failed).
+      return db.transaction(async (tx) => {
+        const moved = await move(tx);
+        await emitEvents(tx, transactionFailedEvents(moved));
+        return moved;
+      });
     },
   };
 }

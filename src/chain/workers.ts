@@ -9,12 +9,16 @@ import type { ChainContext } from './context.ts';
 import { createRelayer, type Relayer, type RelayerLogger } from './relayer.ts';
 import { createIndexer, type Indexer } from './indexer.ts';
 import { createWorkerMonitor, type WorkerMonitor } from './worker-monitor.ts';
+import type { WebhookConfig } from '../config.ts';
+import { webhookWorkerFrom, type WebhookWorker } from '../webhooks/worker.ts';
 
 export interface ChainWorkers {
   relayer: Relayer;
   indexer: Indexer;
   /** Their /ready checks and gauges. */
   monitor: WorkerMonitor;
+  /** Webhook deliveries (when configured). */
+  webhooks?: WebhookWorker;
   /** Stops every worker after its current tick; call before closing the database. */
   stop(): Promise<void>;
 }
@@ -22,6 +26,8 @@ export interface ChainWorkers {
 export interface ChainWorkerOptions {
   database: Database;
   chain: ChainContext;
+  /** The API's public address (the views in webhook events). */
+  publicBaseUrl: string;
   logger?: RelayerLogger;
   /** Where the relayer registers relayer_transactions_total (the app's /metrics registry). */
   metrics?: Registry;
@@ -30,6 +36,8 @@ export interface ChainWorkerOptions {
   /** /ready thresholds (worker-monitor.ts). */
   maxIndexerLagMs?: number;
   maxRelayAgeMs?: number;
+  /** Runs the webhook delivery worker too (src/webhooks/worker.ts). */
+  webhooks?: WebhookConfig;
 }
 
 /**
@@ -46,7 +54,7 @@ export function workerReadiness(workers: () => ChainWorkers | undefined): Record
 }
 
 export function startChainWorkers(o: ChainWorkerOptions): ChainWorkers {
-  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs });
+  const indexer = createIndexer({ database: o.database, chain: o.chain, logger: o.logger, pollIntervalMs: o.indexerPollMs, publicBaseUrl: o.publicBaseUrl });
   const relayer = createRelayer({ database: o.database, chain: o.chain, logger: o.logger, metrics: o.metrics, onSettled: () => indexer.wake() });
   const monitor = createWorkerMonitor({
     database: o.database,
@@ -57,14 +65,17 @@ export function startChainWorkers(o: ChainWorkerOptions): ChainWorkers {
     maxIndexerLagMs: o.maxIndexerLagMs,
     maxRelayAgeMs: o.maxRelayAgeMs,
   });
+  const webhooks = o.webhooks && webhookWorkerFrom(o.database, o.webhooks, o.logger);
   relayer.start();
   indexer.start();
+  webhooks?.start();
   return {
     relayer,
     indexer,
     monitor,
+    webhooks,
     stop: async () => {
-      await Promise.all([relayer.stop(), indexer.stop()]);
+      await Promise.all([relayer.stop(), indexer.stop(), webhooks?.stop()]);
     },
   };
 }

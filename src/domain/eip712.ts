@@ -205,19 +205,9 @@ export function claimAftermarketDevicePayload(
   return buildPayload(domain, 'ClaimAftermarketDeviceSign', { ...message, owner: toChecksumAddress(message.owner) });
 }
 
-export function pairAftermarketDevicePayload(
-  domain: RegistryDomainInput,
-  message: { aftermarketDeviceNode: bigint; vehicleNode: bigint },
-): TypedDataPayload<'PairAftermarketDeviceSign'> {
-  return buildPayload(domain, 'PairAftermarketDeviceSign', message);
-}
+export const pairAftermarketDevicePayload = (domain: RegistryDomainInput, message: ViemMessage<'PairAftermarketDeviceSign'>) => buildPayload(domain, 'PairAftermarketDeviceSign', message);
 
-export function unpairAftermarketDevicePayload(
-  domain: RegistryDomainInput,
-  message: { aftermarketDeviceNode: bigint; vehicleNode: bigint },
-): TypedDataPayload<'UnPairAftermarketDeviceSign'> {
-  return buildPayload(domain, 'UnPairAftermarketDeviceSign', message);
-}
+export const unpairAftermarketDevicePayload = (domain: RegistryDomainInput, message: ViemMessage<'UnPairAftermarketDeviceSign'>) => buildPayload(domain, 'UnPairAftermarketDeviceSign', message);
 
 export interface VehicleMintInput {
   manufacturerNode: bigint;
@@ -242,19 +232,9 @@ export function mintVehiclePayload(
   });
 }
 
-export function mintSyntheticDevicePayload(
-  domain: RegistryDomainInput,
-  message: { integrationNode: bigint; vehicleNode: bigint },
-): TypedDataPayload<'MintSyntheticDeviceSign'> {
-  return buildPayload(domain, 'MintSyntheticDeviceSign', message);
-}
+export const mintSyntheticDevicePayload = (domain: RegistryDomainInput, message: ViemMessage<'MintSyntheticDeviceSign'>) => buildPayload(domain, 'MintSyntheticDeviceSign', message);
 
-export function burnVehiclePayload(
-  domain: RegistryDomainInput,
-  message: { vehicleNode: bigint },
-): TypedDataPayload<'BurnVehicleSign'> {
-  return buildPayload(domain, 'BurnVehicleSign', message);
-}
+export const burnVehiclePayload = (domain: RegistryDomainInput, message: ViemMessage<'BurnVehicleSign'>) => buildPayload(domain, 'BurnVehicleSign', message);
 
 export interface SetPrivilegesInput {
   /** The vehicle's token id. */

@@ -1,9 +1,12 @@
 // The events apps can subscribe to (webhooks, the SSE stream). Chain events are emitted when the
 // indexer applies them; the others in the transaction of the API call that makes the change.
+// A reorg that undoes a chain event emits its reverse (claimed ↔ unclaimed, paired ↔ unpaired,
+// shared ↔ share_revoked); the mints have none, so theirs is `<type>.reverted`.
 export const EVENT_TYPES = [
   'vehicle.registered',
   'vehicle.deleted',
   'vehicle.minted',
+  'vehicle.minted.reverted',
   'vehicle.shared',
   'vehicle.share_revoked',
   'aftermarket_device.claimed',
@@ -11,6 +14,7 @@ export const EVENT_TYPES = [
   'aftermarket_device.paired',
   'aftermarket_device.unpaired',
   'synthetic_device.minted',
+  'synthetic_device.minted.reverted',
   'transaction.failed',
   'error_codes.reported',
   'error_codes.cleared',

@@ -21,6 +21,9 @@ export const PRIVILEGES: readonly Privilege[] = Object.freeze(
   ].map((p) => Object.freeze(p)),
 );
 
+/** Privilege 1: reading the vehicle's data other than its location (its error codes, for one). */
+export const NON_LOCATION_DATA = 1;
+
 export const PRIVILEGE_IDS: readonly number[] = Object.freeze(PRIVILEGES.map((p) => p.id));
 
 const BY_ID: ReadonlyMap<number, Privilege> = new Map(PRIVILEGES.map((p) => [p.id, p]));
@@ -33,4 +36,28 @@ export function privilegeById(id: number | bigint): Privilege | undefined {
 
 export function isPrivilegeId(id: number | bigint): boolean {
   return privilegeById(id) !== undefined;
+}
+
+export const privilegeName = (id: number): string => privilegeById(id)?.name ?? `PRIVILEGE_${id}`;
+
+/** Names a privilege as errors do: `1 (VEHICLE_NON_LOCATION_DATA)`. */
+export const describePrivilege = (id: number): string => `${id} (${privilegeName(id)})`;
+
+/**
+ * What a caller who is not the owner may do with a vehicle on which their address holds `held`
+ * (unexpired privilege ids) when the route needs `needed`. Holding nothing reads as "no such
+ * vehicle", so a stranger learns nothing about which vehicles exist; a grantee, who already
+ * sees the vehicle in /shared, is told which privilege is missing.
+ */
+export type GranteeAccess = { allowed: true } | { allowed: false; status: 404 } | { allowed: false; status: 403; message: string };
+
+export function grantAccess(held: readonly number[], needed: number, what: string): GranteeAccess {
+  if (held.includes(needed)) return { allowed: true };
+  if (held.length === 0) return { allowed: false, status: 404 };
+  const holds = [...new Set(held)].sort((a, b) => a - b).map(describePrivilege).join(', ');
+  return {
+    allowed: false,
+    status: 403,
+    message: `privilege ${describePrivilege(needed)} required to ${what}; your address holds ${holds} on this vehicle. Ask its owner to share privilege ${needed}.`,
+  };
 }

@@ -12,6 +12,11 @@ export type TxStatus = (typeof TX_STATUSES)[number];
 
 export const FINAL_STATUSES: readonly TxStatus[] = ['Confirmed', 'Failed'];
 
+/** Statuses that mean "still in progress": a second attempt at the same action is a 409. */
+export const IN_FLIGHT = ['Unsubmitted', 'Submitted', 'Mined'] as const;
+
+export const isInFlight = (status: string | null | undefined): boolean => status != null && (IN_FLIGHT as readonly string[]).includes(status);
+
 /** For each target status, the statuses a request may move to it from. */
 export const TRANSITIONS_TO: Readonly<Record<TxStatus, readonly TxStatus[]>> = {
   // Back to Unsubmitted only when the nonce was provably consumed by another transaction.

@@ -1,6 +1,9 @@
 // Parsing what an owner asks to share (grantee, privilege ids, expiry) and deriving a share's
 // status from the relayed requests and the indexed privileges. Pure: no I/O.
-import { isPrivilegeId, PRIVILEGE_IDS, privilegeById } from './privileges.ts';
+import { isPrivilegeId, PRIVILEGE_IDS } from './privileges.ts';
+import { isInFlight } from './relay-state.ts';
+
+export { privilegeName } from './privileges.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -36,8 +39,6 @@ export function parseExpiresAt(raw: unknown, now: Date, maxDays: number): Parsed
   return { ok: true, value: seconds };
 }
 
-export const privilegeName = (id: number): string => privilegeById(id)?.name ?? `PRIVILEGE_${id}`;
-
 export type ShareStatus = 'Pending' | 'Active' | 'Expired' | 'Revoked' | 'Failed';
 
 /** A SetPrivileges request as the shares list needs it (its subject, parsed). */
@@ -70,7 +71,6 @@ export interface ShareView {
 }
 
 export const SHARE_HISTORY_MS = 30 * 86_400_000;
-const IN_FLIGHT = new Set(['Unsubmitted', 'Submitted', 'Mined']);
 
 /**
  * One entry per grant request (plus privileges granted on chain without one, e.g. by the owner's
@@ -92,7 +92,7 @@ export function deriveShares(requests: ShareRequest[], held: HeldPrivilege[], no
     const privileges = (ids: number[]) => ids.map((id) => ({ id, expiresAt: new Date(expMs) }));
     let status: ShareStatus;
     let shown = r.privileges;
-    if (IN_FLIGHT.has(r.status)) status = 'Pending';
+    if (isInFlight(r.status)) status = 'Pending';
     else if (r.status === 'Failed') status = 'Failed';
     else {
       const own = r.privileges.filter((p) => holding.get(heldKey(r.grantee, p)) === expMs);

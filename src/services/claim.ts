@@ -2,18 +2,19 @@
 // ClaimAftermarketDeviceSign; both signatures are checked before anything is queued; the relayed
 // call is recorded in the outbox in the same transaction that links it to the device. The owner
 // is set only when the indexer sees AftermarketDeviceClaimed. Development mode adds unclaim.
-import { eq } from 'drizzle-orm';
 import { encodeFunctionData, getAddress, type Address } from 'viem';
 import type { Db, Tx } from '../db/engine.ts';
-import { aftermarketDevices, metaTransactionRequests } from '../db/schema.ts';
-import type { ChainContext } from '../chain/context.ts';
+import { linkRequests, type AftermarketDeviceRow } from '../db/repositories/aftermarket-devices.ts';
+import { claimUndone, findInFlight, findRequest, linkedOrInFlight, type MetaTxRow } from '../db/repositories/transaction-requests.ts';
 import { dimoRegistryAbi } from '../chain/abi/index.ts';
-import { enqueueTransaction, findInFlight, IN_FLIGHT, type MetaTxRow } from '../chain/outbox.ts';
-import { claimAftermarketDevicePayload, hashPayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { claimAftermarketDevicePayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { isBlank, requireAddress, signedBy } from '../domain/registry-command.ts';
+import { isInFlight } from '../domain/relay-state.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { AppError, badRequest, conflict, ErrorCode } from '../errors.ts';
-import { claimUndone, requireReadableDevice, type AftermarketDeviceRow } from './aftermarket-devices.ts';
-import { checkSignature, onChain } from './signature-check.ts';
+import { requireReadableDevice } from './aftermarket-devices.ts';
+import { createRegistryCommands, type CommandOutcome, type RegistryCommandDeps } from './registry-command.ts';
+import { onChain } from './signature-check.ts';
 
 export type ClaimPayload = TypedDataPayload<'ClaimAftermarketDeviceSign'>;
 
@@ -23,38 +24,19 @@ export interface ClaimBody {
   aftermarketDeviceSignature?: string;
 }
 
-export type ClaimOutcome = { kind: 'payload'; payload: ClaimPayload } | { kind: 'enqueued'; request: MetaTxRow };
+export type ClaimOutcome = CommandOutcome<'ClaimAftermarketDeviceSign'>;
 
-export interface ClaimDeps {
-  db: Db;
-  chain: ChainContext;
-  /** Called after a request is committed (e.g. to wake the relayer). */
-  onEnqueued?: (request: MetaTxRow) => void;
-}
-
-const isInFlight = (status: string) => (IN_FLIGHT as readonly string[]).includes(status);
+export type ClaimDeps = RegistryCommandDeps;
 
 export function createClaimService(deps: ClaimDeps) {
   const { db, chain } = deps;
-  const domain = { chainId: chain.chainId, verifyingContract: chain.deployment.registry };
-
-  function requireAddress(user: AuthUser): Address {
-    if (!user.address) {
-      throw conflict('Your account has no Ethereum address; add a wallet to your account, then claim the device with that wallet.');
-    }
-    return user.address;
-  }
-
-  async function requestOf(tx: Db | Tx, id: string | null): Promise<MetaTxRow | undefined> {
-    if (!id) return undefined;
-    const [row] = await tx.select().from(metaTransactionRequests).where(eq(metaTransactionRequests.id, id));
-    return row;
-  }
+  const commands = createRegistryCommands(deps);
+  const walletOf = (user: AuthUser) => requireAddress(user, 'claim the device');
 
   /** 409 when the device is claimed, or a claim is in progress; a Failed claim allows a new one. */
   async function assertClaimable(tx: Db | Tx, row: AftermarketDeviceRow): Promise<void> {
     if (row.ownerAddress !== null) throw conflict(`AftermarketDevice ${row.serial} is already claimed.`);
-    const req = await requestOf(tx, row.claimRequestId);
+    const req = await findRequest(tx, row.claimRequestId);
     if (!req) return;
     if (isInFlight(req.status)) throw conflict(`Claiming transaction in progress (request ${req.id}, ${req.status}).`);
     // Confirmed but not indexed yet (and not undone by an unclaim since): claimed all the same.
@@ -63,75 +45,62 @@ export function createClaimService(deps: ClaimDeps) {
     }
   }
 
-  /** The typehash has no nonce: never relay a claim the chain already reflects. */
-  async function assertUnclaimedOnChain(row: AftermarketDeviceRow): Promise<void> {
-    const claimed = await onChain('reading the device', () =>
+  /** The device's claim as the chain has it now (the typehash has no nonce: never relay a claim the chain already reflects). */
+  const claimedOnChain = (row: AftermarketDeviceRow) =>
+    onChain('reading the device', () =>
       chain.publicClient.readContract({ address: chain.deployment.registry, abi: dimoRegistryAbi, functionName: 'isAftermarketDeviceClaimed', args: [row.tokenId] }),
     );
-    if (claimed) throw conflict(`AftermarketDevice ${row.serial} is already claimed on chain (token ${row.tokenId}).`);
-  }
 
   const payloadFor = (row: AftermarketDeviceRow, owner: Address): ClaimPayload =>
-    claimAftermarketDevicePayload(domain, { aftermarketDeviceNode: row.tokenId, owner });
+    claimAftermarketDevicePayload(commands.domain, { aftermarketDeviceNode: row.tokenId, owner });
+
+  /** Both signatures, each checked against its signer (400 naming the field otherwise). */
+  async function verifyBoth(payload: ClaimPayload, owner: Address, device: Address, body: Required<ClaimBody>) {
+    const userSig = await commands.verify('userSignature', payload, owner, body.userSignature, (signer) =>
+      `userSignature does not match your address ${owner}${signedBy(signer, { address: device, name: 'the device key' })}. Sign the payload from GET …/commands/claim with your wallet.`,
+    );
+    const deviceSig = await commands.verify('aftermarketDeviceSignature', payload, device, body.aftermarketDeviceSignature, (signer) =>
+      `aftermarketDeviceSignature does not match the device address ${device}${signedBy(signer, { address: owner, name: 'your wallet' })}. The device key must sign the same payload.`,
+    );
+    return { userSig, deviceSig };
+  }
 
   return {
     /** GET …/commands/claim: the payload both the caller's wallet and the device key sign. */
     async payload(user: AuthUser, serial: string): Promise<ClaimPayload> {
       const row = await requireReadableDevice(db, user, serial);
       await assertClaimable(db, row);
-      return payloadFor(row, requireAddress(user));
+      return payloadFor(row, walletOf(user));
     },
 
     /** POST …/commands/claim: without signatures, the payload (SDK form); with both, the claim. */
     async submit(user: AuthUser, serial: string, body: ClaimBody): Promise<ClaimOutcome> {
       const row = await requireReadableDevice(db, user, serial);
       await assertClaimable(db, row);
-      const owner = requireAddress(user);
+      const owner = walletOf(user);
       const payload = payloadFor(row, owner);
-      const blank = (s: string | undefined) => s === undefined || s === '';
-      if (blank(body.userSignature) && blank(body.aftermarketDeviceSignature)) return { kind: 'payload', payload };
-      if (blank(body.userSignature)) throw badRequest('userSignature is required: the signature of the payload by your wallet.');
-      if (blank(body.aftermarketDeviceSignature)) {
+      const { userSignature, aftermarketDeviceSignature } = body;
+      if (isBlank(userSignature) && isBlank(aftermarketDeviceSignature)) return { kind: 'payload', payload };
+      if (isBlank(userSignature)) throw badRequest('userSignature is required: the signature of the payload by your wallet.');
+      if (isBlank(aftermarketDeviceSignature)) {
         throw badRequest('aftermarketDeviceSignature is required: the signature of the same payload by the device key.');
       }
+      const { userSig, deviceSig } = await verifyBoth(payload, owner, getAddress(row.address), { userSignature, aftermarketDeviceSignature });
+      if (await claimedOnChain(row)) throw conflict(`AftermarketDevice ${row.serial} is already claimed on chain (token ${row.tokenId}).`);
 
-      const digest = hashPayload(payload);
-      const device = getAddress(row.address);
-      const userSig = await checkSignature(chain, 'userSignature', digest, owner, body.userSignature);
-      if (!userSig.ok) {
-        const who = userSig.signer?.toLowerCase() === device.toLowerCase() ? ' (the device key: are the two signatures swapped?)' : '';
-        const by = userSig.signer ? `; it was signed by ${userSig.signer}${who}` : '';
-        throw badRequest(`userSignature does not match your address ${owner}${by}. Sign the payload from GET …/commands/claim with your wallet.`);
-      }
-      const deviceSig = await checkSignature(chain, 'aftermarketDeviceSignature', digest, device, body.aftermarketDeviceSignature);
-      if (!deviceSig.ok) {
-        const who = deviceSig.signer?.toLowerCase() === owner.toLowerCase() ? ' (your wallet: are the two signatures swapped?)' : '';
-        const by = deviceSig.signer ? `; it was signed by ${deviceSig.signer}${who}` : '';
-        throw badRequest(`aftermarketDeviceSignature does not match the device address ${device}${by}. The device key must sign the same payload.`);
-      }
-      await assertUnclaimedOnChain(row);
-
-      const data = encodeFunctionData({
-        abi: dimoRegistryAbi,
-        functionName: 'claimAftermarketDeviceSign',
-        args: [row.tokenId, owner, userSig.bytes, deviceSig.bytes],
-      });
-      const request = await db.transaction(async (tx) => {
+      const data = encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'claimAftermarketDeviceSign', args: [row.tokenId, owner, userSig, deviceSig] });
+      const request = await commands.enqueue(user, async (tx) => {
         // Re-checked under the row lock: a concurrent POST (or the indexer) may have got here first.
         const locked = await requireReadableDevice(tx, user, serial, { forUpdate: true });
         if (locked.tokenId !== row.tokenId) throw conflict(`AftermarketDevice ${row.serial} changed meanwhile; try again.`);
         await assertClaimable(tx, locked);
-        const req = await enqueueTransaction(tx, {
+        return {
           kind: 'Claim',
-          userId: user.id,
-          to: chain.deployment.registry,
           data,
           subject: { aftermarketTokenId: row.tokenId.toString(), serial: row.serial!, owner: owner.toLowerCase() },
-        });
-        await tx.update(aftermarketDevices).set({ claimRequestId: req.id, updatedAt: new Date() }).where(eq(aftermarketDevices.tokenId, row.tokenId));
-        return req;
+          link: (tx, req) => linkRequests(tx, row.tokenId, { claimRequestId: req.id }),
+        };
       });
-      deps.onEnqueued?.(request);
       return { kind: 'enqueued', request };
     },
 
@@ -148,33 +117,20 @@ export function createClaimService(deps: ClaimDeps) {
         }
         if (row.vehicleTokenId !== null) throw conflict(`AftermarketDevice ${row.serial} is paired with vehicle ${row.vehicleTokenId}; unpair it first.`);
         const token = row.tokenId.toString();
-        const linked = await requestOf(tx, row.pairRequestId);
-        const pairing = linked && isInFlight(linked.status) ? linked : await findInFlight(tx, 'Pair', 'aftermarketTokenId', token);
+        const pairing = await linkedOrInFlight(tx, row.pairRequestId, 'Pair', 'aftermarketTokenId', token);
         if (pairing) throw conflict(`AftermarketDevice ${row.serial} has a pairing in progress (request ${pairing.id}).`);
         const unclaiming = await findInFlight(tx, 'Unclaim', 'aftermarketTokenId', token);
         if (unclaiming) throw conflict(`Unclaiming transaction in progress (request ${unclaiming.id}, ${unclaiming.status}).`);
       };
       const row = await requireReadableDevice(db, user, serial);
       await check(db, row);
-      const claimed = await onChain('reading the device', () =>
-        chain.publicClient.readContract({ address: chain.deployment.registry, abi: dimoRegistryAbi, functionName: 'isAftermarketDeviceClaimed', args: [row.tokenId] }),
-      );
-      if (!claimed) throw conflict(`AftermarketDevice ${row.serial} is not claimed on chain (token ${row.tokenId}).`);
+      if (!(await claimedOnChain(row))) throw conflict(`AftermarketDevice ${row.serial} is not claimed on chain (token ${row.tokenId}).`);
 
       const data = encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'unclaimAftermarketDeviceNode', args: [[row.tokenId]] });
-      const request = await db.transaction(async (tx) => {
-        const locked = await requireReadableDevice(tx, user, serial, { forUpdate: true });
-        await check(tx, locked);
-        return enqueueTransaction(tx, {
-          kind: 'Unclaim',
-          userId: user.id,
-          to: chain.deployment.registry,
-          data,
-          subject: { aftermarketTokenId: row.tokenId.toString(), serial: row.serial! },
-        });
+      return commands.enqueue(user, async (tx) => {
+        await check(tx, await requireReadableDevice(tx, user, serial, { forUpdate: true }));
+        return { kind: 'Unclaim', data, subject: { aftermarketTokenId: row.tokenId.toString(), serial: row.serial! } };
       });
-      deps.onEnqueued?.(request);
-      return request;
     },
   };
 }

@@ -24,6 +24,8 @@ import { AppError, ErrorCode, badRequest, notFound } from '../errors.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { ingestUpload, peekHead, TooLargeError, UnsupportedTypeError, type IngestResult } from '../storage/ingest.ts';
 import { DEVICE_NOT_FOUND, type VehicleService } from './vehicles.ts';
+import { emitEvent } from '../events/outbox.ts';
+import { documentEvent } from '../events/payloads.ts';
 
 export interface DocumentView {
   id: string;
@@ -219,7 +221,7 @@ export function createDocumentService(deps: DocumentServiceDeps) {
             await repo.lockUserDocuments(tx, user.id);
             const used = await repo.usedBytes(tx, user.id);
             if (used + size > deps.quotaBytes) throw quotaExceeded(used);
-            return repo.insertDocument(tx, {
+            const inserted = await repo.insertDocument(tx, {
               id,
               userId: user.id,
               userDeviceId: input.userDeviceId,
@@ -233,6 +235,8 @@ export function createDocumentService(deps: DocumentServiceDeps) {
               state: 'ready',
               createdAt,
             });
+            await emitEvent(tx, documentEvent('document.created', user.id, view(inserted)));
+            return inserted;
           })
           .catch((err: unknown) => {
             // The vehicle was deleted between the ownership check and the insert.
@@ -310,7 +314,13 @@ export function createDocumentService(deps: DocumentServiceDeps) {
      * answer is still 204: the document is gone for the user, and the reconciler finishes it.
      */
     async remove(user: AuthUser, id: string): Promise<void> {
-      const row = isKsuid(id) ? await repo.markDeleting(db, user.id, id) : undefined;
+      const row = isKsuid(id)
+        ? await db.transaction(async (tx) => {
+            const hidden = await repo.markDeleting(tx, user.id, id);
+            if (hidden) await emitEvent(tx, documentEvent('document.deleted', user.id, view(hidden)));
+            return hidden;
+          })
+        : undefined;
       if (!row) throw notFound(DOCUMENT_NOT_FOUND);
       try {
         await store.delete(row.blobKey);

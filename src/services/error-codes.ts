@@ -1,5 +1,6 @@
 // Use cases for a vehicle's diagnostic trouble codes: submit (describe offline, store, optionally
-// enrich), read the history, clear the latest query. Access goes through requireOwned.
+// enrich), read the history, clear the latest query. Writes are the owner's (requireOwned); the
+// history is also readable by a grantee holding privilege 1 (requirePrivilege).
 import type { Db } from '../db/engine.ts';
 import * as repo from '../db/repositories/error-code-queries.ts';
 import * as dtcRepo from '../db/repositories/dtc.ts';
@@ -12,10 +13,21 @@ import { createImportedTitles } from './imported-titles.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { DEVICE_NOT_FOUND, type Page, type VehicleService } from './vehicles.ts';
+import { NON_LOCATION_DATA } from '../domain/privileges.ts';
+import type { UserDeviceRow } from '../db/repositories/user-devices.ts';
+import { emitEvent, emitEvents } from '../events/outbox.ts';
+import { errorCodesEvent } from '../events/payloads.ts';
 
 /** One code in a response; `explanation` only when enrichment is on and answered in time. */
 export interface ErrorCodeView extends DtcDescription {
   explanation?: string;
+}
+
+/** One submission waiting for the batched insert: the row, and what its event carries. */
+interface Submission {
+  row: repo.NewErrorCodeQuery;
+  vehicle: UserDeviceRow;
+  view: DtcDescription[];
 }
 
 export interface ErrorCodesResult {
@@ -32,7 +44,7 @@ export interface ErrorCodeQueryView {
 
 export interface ErrorCodeServiceDeps {
   db: Db;
-  vehicles: Pick<VehicleService, 'requireOwned'>;
+  vehicles: Pick<VehicleService, 'requireOwned' | 'requirePrivilege'>;
   catalog: DtcCatalog;
   /** How long imported titles are kept in memory (default IMPORTED_TITLES_TTL_MS). */
   importedTitlesTtlMs?: number;
@@ -58,19 +70,29 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
   // Ties on requested_at (one batch, or PGlite's millisecond clock) fall back to the id.
   const nextId = createMonotonicKsuids();
 
-  // Concurrent submissions share one insert, and one commit (see createBatcher).
+  // Concurrent submissions share one insert of the queries and one of their events, and one commit (see createBatcher).
+  const insertWithEvents = (items: readonly Submission[]) =>
+    db.transaction(async (tx) => {
+      const stamps = await repo.insertQueries(tx, items.map((i) => i.row));
+      await emitEvents(
+        tx,
+        items.map(({ row, vehicle, view }) =>
+          errorCodesEvent('error_codes.reported', vehicle, { id: row.id, errorCodes: view, requestedAt: stamps.get(row.id)!, clearedAt: null }),
+        ),
+      );
+    });
   const store = createBatcher(
-    async (rows: repo.NewErrorCodeQuery[]): Promise<Array<'stored' | 'vehicle-gone'>> => {
+    async (items: Submission[]): Promise<Array<'stored' | 'vehicle-gone'>> => {
       try {
-        await repo.insertQueries(db, rows);
-        return rows.map(() => 'stored');
+        await insertWithEvents(items);
+        return items.map(() => 'stored');
       } catch (err) {
         if (!isForeignKeyViolation(err)) throw err;
         // A vehicle was deleted between its access check and the insert: store each on its own.
         return Promise.all(
-          rows.map(async (row) => {
+          items.map(async (item) => {
             try {
-              await repo.insertQueries(db, [row]);
+              await insertWithEvents([item]);
               return 'stored' as const;
             } catch (e) {
               if (isForeignKeyViolation(e)) return 'vehicle-gone' as const;
@@ -116,7 +138,7 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       const described = parsed.codes.map((c) => describeDtc(c, { catalog, make, overrides }));
       // Stored and enriched side by side: the explanation budget is the only wait it adds.
       const [, explanations] = await Promise.all([
-        store({ id: nextId(), userDeviceId, codes: described.map(stored) }).then((outcome) => {
+        store({ row: { id: nextId(), userDeviceId, codes: described.map(stored) }, vehicle, view: described }).then((outcome) => {
           if (outcome === 'vehicle-gone') throw notFound(DEVICE_NOT_FOUND);
         }),
         explain(bases, make, overrides),
@@ -130,8 +152,9 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
       };
     },
 
+    /** The owner, or a grantee holding VEHICLE_NON_LOCATION_DATA: error codes are vehicle data, not location. */
     async history(user: AuthUser, userDeviceId: string, limit: number, cursor?: string): Promise<Page<ErrorCodeQueryView>> {
-      await vehicles.requireOwned(user, userDeviceId);
+      await vehicles.requirePrivilege(user, userDeviceId, NON_LOCATION_DATA, "read this vehicle's error codes");
       if (cursor !== undefined && !(await repo.queryExists(db, userDeviceId, cursor))) {
         throw badRequest(`cursor "${cursor}" is not an error-code query of this vehicle; pass the nextCursor of the previous page.`);
       }
@@ -147,15 +170,19 @@ export function createErrorCodeService(deps: ErrorCodeServiceDeps) {
     },
 
     async clearLatest(user: AuthUser, userDeviceId: string): Promise<ErrorCodesResult> {
-      await vehicles.requireOwned(user, userDeviceId);
+      const vehicle = await vehicles.requireOwned(user, userDeviceId);
       const latest = await repo.latestQuery(db, userDeviceId);
       if (!latest) throw notFound('No error codes have been submitted for this vehicle yet; nothing to clear.');
       const alreadyCleared = () => conflict('The most recent error codes of this vehicle are already cleared; submit new ones first.');
       if (latest.clearedAt) throw alreadyCleared();
       // Conditional update: of two concurrent clears exactly one wins, the other gets the 409.
-      const cleared = await repo.markCleared(db, latest.id);
-      if (!cleared) throw alreadyCleared();
-      return { errorCodes: cleared.codes.map(fromStored), clearedAt: cleared.clearedAt };
+      return db.transaction(async (tx) => {
+        const cleared = await repo.markCleared(tx, latest.id);
+        if (!cleared) throw alreadyCleared();
+        const errorCodes = cleared.codes.map(fromStored);
+        await emitEvent(tx, errorCodesEvent('error_codes.cleared', vehicle, { id: cleared.id, errorCodes, requestedAt: cleared.requestedAt, clearedAt: cleared.clearedAt }));
+        return { errorCodes, clearedAt: cleared.clearedAt };
+      });
     },
   };
 }

@@ -1,9 +1,10 @@
 // Firmware updates through the manufacturer's device cloud (API.md §2, docs/firmware-connector.md).
 // Truthful by construction: a task says Succeeded only when the cloud said the device runs the
 // new version (or it already did); a failed call to the cloud never changes a task's status.
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
-import { aftermarketDevices, firmwareUpdateTasks } from '../db/schema.ts';
+import { recordFirmware, type AftermarketDeviceRow } from '../db/repositories/aftermarket-devices.ts';
+import * as tasks from '../db/repositories/firmware-tasks.ts';
+import type { FirmwareTaskRow } from '../db/repositories/firmware-tasks.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { connectorKey, type FirmwareConnectorConfig } from '../firmware/config.ts';
 import {
@@ -18,7 +19,8 @@ import {
 } from '../firmware/connector.ts';
 import { newKsuid } from '../domain/ids.ts';
 import { AppError, conflict, ErrorCode, notFound } from '../errors.ts';
-import { renderUpdateTask, requireReadableDevice, type AftermarketDeviceRow, type FirmwareTaskRow, type UpdateTaskView } from './aftermarket-devices.ts';
+import { toUpdateTask, type UpdateTask } from '../domain/views.ts';
+import { requireReadableDevice } from './aftermarket-devices.ts';
 
 export interface FirmwareUpdateDeps {
   db: Db;
@@ -30,9 +32,7 @@ export interface FirmwareUpdateDeps {
   log?: { warn(obj: object, msg: string): void };
 }
 
-export type FirmwareRequestOutcome = { created: boolean; task: UpdateTaskView };
-
-const NON_TERMINAL: UpdateTaskStatus[] = ['Pending', 'InProgress'];
+export type FirmwareRequestOutcome = { created: boolean; task: UpdateTask };
 
 const STATUS_CODE: Record<number, ErrorCode> = {
   424: ErrorCode.FailedDependency,
@@ -48,6 +48,10 @@ export function toAppError(err: unknown): unknown {
     err instanceof ConnectorUnavailableError && err.retryAfter !== null ? { 'retry-after': String(err.retryAfter) } : {};
   return new AppError(err.statusCode, STATUS_CODE[err.statusCode] ?? ErrorCode.BadGateway, err.message, headers);
 }
+
+/** A Failed task says why: the cloud's reason, else that the cloud said so. */
+const failureReason = (status: UpdateTaskStatus, error: string | undefined | null): string | null =>
+  status === 'Failed' ? (error ?? 'The device cloud reported the update as failed.') : null;
 
 export function createFirmwareUpdateService(deps: FirmwareUpdateDeps) {
   const { db } = deps;
@@ -95,18 +99,11 @@ export function createFirmwareUpdateService(deps: FirmwareUpdateDeps) {
     const status = mapCloudStatus(update.status);
     if (status === task.status) return task;
     const at = now();
-    const [saved] = await db
-      .update(firmwareUpdateTasks)
-      .set({ status, failureReason: status === 'Failed' ? (update.error ?? 'The device cloud reported the update as failed.') : null, updatedAt: at })
-      .where(and(eq(firmwareUpdateTasks.id, task.id), inArray(firmwareUpdateTasks.status, NON_TERMINAL)))
-      .returning();
-    if (status === 'Succeeded' && task.toVersion !== null) {
-      await db.update(aftermarketDevices).set({ firmwareVersion: task.toVersion, updatedAt: at }).where(eq(aftermarketDevices.tokenId, task.aftermarketTokenId));
-    }
+    const saved = await tasks.updateUnfinished(db, task.id, { status, failureReason: failureReason(status, update.error), updatedAt: at });
+    if (status === 'Succeeded' && task.toVersion !== null) await recordFirmware(db, task.aftermarketTokenId, { firmwareVersion: task.toVersion }, at);
     if (saved) return saved;
     // Another poll settled it first: read what it stored.
-    const [current] = await db.select().from(firmwareUpdateTasks).where(eq(firmwareUpdateTasks.id, task.id));
-    return current ?? task;
+    return (await tasks.findTask(db, task.id)) ?? task;
   }
 
   /** Owner or paired-vehicle owner only: an unclaimed device has nobody to ask for an update. */
@@ -126,69 +123,46 @@ export function createFirmwareUpdateService(deps: FirmwareUpdateDeps) {
       const devSerial = row.serial!;
 
       // One update at a time per device: an unfinished one is the answer.
-      const [open] = await db
-        .select()
-        .from(firmwareUpdateTasks)
-        .where(and(eq(firmwareUpdateTasks.aftermarketTokenId, row.tokenId), inArray(firmwareUpdateTasks.status, NON_TERMINAL)))
-        .limit(1);
+      const open = await tasks.unfinishedFor(db, row.tokenId);
       if (open) {
         const current = await refresh(open, row);
-        if (!isTerminalStatus(current.status as UpdateTaskStatus)) return { created: true, task: renderUpdateTask(current) };
+        if (!isTerminalStatus(current.status as UpdateTaskStatus)) return { created: true, task: toUpdateTask(current) };
       }
 
       const state = await call(() => connector.getState(devSerial));
       const at = now();
-      await db
-        .update(aftermarketDevices)
-        .set({ firmwareVersion: state.currentVersion, lastSeenAt: state.lastSeenAt, updatedAt: at })
-        .where(eq(aftermarketDevices.tokenId, row.tokenId));
+      await recordFirmware(db, row.tokenId, { firmwareVersion: state.currentVersion, lastSeenAt: state.lastSeenAt }, at);
       const plan = planFirmwareUpdate(state);
       if (plan.kind === 'no-release') {
         throw conflict(`${row.manufacturerName} offers no firmware release for AftermarketDevice ${devSerial}.`);
       }
       const base = { userId: user.id, aftermarketTokenId: row.tokenId, serial: devSerial, manufacturer: row.manufacturerName ?? '', requestedAt: at, updatedAt: at };
       if (plan.kind === 'current') {
-        const [task] = await db
-          .insert(firmwareUpdateTasks)
-          .values({ ...base, id: newKsuid(at), status: 'Succeeded', fromVersion: plan.version, toVersion: plan.version })
-          .returning();
-        return { created: false, task: renderUpdateTask(task!) };
+        const task = await tasks.insertTask(db, { ...base, id: newKsuid(at), status: 'Succeeded', fromVersion: plan.version, toVersion: plan.version });
+        return { created: false, task: toUpdateTask(task) };
       }
 
       const id = newKsuid(at);
-      await db.insert(firmwareUpdateTasks).values({ ...base, id, status: 'Pending', fromVersion: plan.fromVersion, toVersion: plan.toVersion });
+      await tasks.insertTask(db, { ...base, id, status: 'Pending', fromVersion: plan.fromVersion, toVersion: plan.toVersion });
       let update;
       try {
         update = await connector.requestUpdate(devSerial, plan.toVersion, { idempotencyKey: id });
       } catch (err) {
         // The request did not go through (as far as we know): no task may claim an update is under way.
-        await db.delete(firmwareUpdateTasks).where(eq(firmwareUpdateTasks.id, id));
+        await tasks.deleteTask(db, id);
         throw toAppError(err);
       }
       const status = mapCloudStatus(update.status);
-      const [task] = await db
-        .update(firmwareUpdateTasks)
-        .set({
-          cloudUpdateId: update.updateId,
-          status,
-          failureReason: status === 'Failed' ? (update.error ?? 'The device cloud reported the update as failed.') : null,
-          updatedAt: now(),
-        })
-        .where(eq(firmwareUpdateTasks.id, id))
-        .returning();
-      return { created: true, task: renderUpdateTask(task!) };
+      const task = await tasks.updateTask(db, id, { cloudUpdateId: update.updateId, status, failureReason: failureReason(status, update.error), updatedAt: now() });
+      return { created: true, task: toUpdateTask(task!) };
     },
 
     /** GET …/by-serial/{serial}/update/{taskId}: the task, polled from the cloud while unfinished. */
-    async get(user: AuthUser, serial: string, taskId: string): Promise<UpdateTaskView> {
+    async get(user: AuthUser, serial: string, taskId: string): Promise<UpdateTask> {
       const row = await requireReadableDevice(db, user, serial);
-      const [task] = await db
-        .select()
-        .from(firmwareUpdateTasks)
-        .where(and(eq(firmwareUpdateTasks.id, taskId), eq(firmwareUpdateTasks.aftermarketTokenId, row.tokenId)))
-        .limit(1);
+      const task = await tasks.findForDevice(db, row.tokenId, taskId);
       if (!task) throw notFound(`Firmware update task ${taskId} not found.`);
-      return renderUpdateTask(await refresh(task, row));
+      return toUpdateTask(await refresh(task, row));
     },
   };
 }

@@ -18,22 +18,23 @@
 // the vehicle's owner now, and only when the chain (read at POST time, not the indexer's possibly
 // lagging copy) says the call would change something — a pair of an already linked vehicle or
 // device, or an unpair of an unlinked one, is a 409 and is never relayed.
-import { and, eq, isNull } from 'drizzle-orm';
 import { encodeFunctionData, getAddress, type Address, type Hex } from 'viem';
 import type { Db, Tx } from '../db/engine.ts';
-import { aftermarketDevices, metaTransactionRequests, userDevices } from '../db/schema.ts';
-import type { ChainContext } from '../chain/context.ts';
+import { findBySerial, findByToken, linkRequests, pairedWith, unpairedOwnedBy, type AftermarketDeviceRow } from '../db/repositories/aftermarket-devices.ts';
+import { findInFlight, linkedOrInFlight, statusOf, type MetaTxRow } from '../db/repositories/transaction-requests.ts';
+import type { UserDeviceRow } from '../db/repositories/user-devices.ts';
 import { dimoRegistryAbi } from '../chain/abi/index.ts';
-import { enqueueTransaction, findInFlight, IN_FLIGHT, type MetaTxRow } from '../chain/outbox.ts';
 import { hashPayload, pairAftermarketDevicePayload, unpairAftermarketDevicePayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { isBlank, requireMinted, requireSameVehicle, signedBy, type MintedVehicle } from '../domain/registry-command.ts';
+import { isInFlight } from '../domain/relay-state.ts';
 import { normaliseSerial } from '../domain/serial.ts';
 import { parseSignature } from '../domain/signature.ts';
 import type { AuthUser } from '../auth/verifier.ts';
-import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { AFTERMARKET_DEVICE_NOT_FOUND, findBySerial, type AftermarketDeviceRow } from './aftermarket-devices.ts';
+import { AFTERMARKET_DEVICE_NOT_FOUND } from './aftermarket-devices.ts';
+import { createRegistryCommands, type RegistryCommandDeps } from './registry-command.ts';
 import { checkSignature, onChain } from './signature-check.ts';
-import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
+import type { VehicleService } from './vehicles.ts';
 
 export type PairPayload = TypedDataPayload<'PairAftermarketDeviceSign'>;
 export type UnpairPayload = TypedDataPayload<'UnPairAftermarketDeviceSign'>;
@@ -45,46 +46,41 @@ export interface PairBody {
   serial?: string;
 }
 
-export interface PairingDeps {
-  db: Db;
-  chain: ChainContext;
+export interface PairingDeps extends RegistryCommandDeps {
   vehicles: Pick<VehicleService, 'requireOwned'>;
-  /** Called after a request is committed (e.g. to wake the relayer). */
-  onEnqueued?: (request: MetaTxRow) => void;
 }
 
-const isInFlight = (status: string | undefined) => status !== undefined && (IN_FLIGHT as readonly string[]).includes(status);
 const lower = (a: string | null | undefined) => a?.toLowerCase() ?? null;
 
-/** A minted vehicle: its token id and NFT owner. */
-interface Minted {
-  row: UserDeviceRow;
-  tokenId: bigint;
-  owner: Address;
+/** 400 unless `value` is well-formed signature bytes (checked before anything is looked up: it tells nothing about the device). */
+function requireWellFormed(field: string, value: string): void {
+  const parsed = parseSignature(value);
+  if (!parsed.ok) throw badRequest(`${field} ${parsed.reason}.`);
 }
+
+/** The device belongs to someone other than the caller (claimed by another address). */
+const isForeign = (user: AuthUser, d: AftermarketDeviceRow) => d.ownerAddress !== null && d.ownerAddress !== lower(user.address);
+
+const pairSubject = (userDeviceId: string, v: MintedVehicle, d: AftermarketDeviceRow) => ({
+  userDeviceId,
+  vehicleTokenId: v.tokenId.toString(),
+  aftermarketTokenId: d.tokenId.toString(),
+  serial: d.serial ?? '',
+});
 
 export function createPairingService(deps: PairingDeps) {
   const { db, chain } = deps;
-  const domain = { chainId: chain.chainId, verifyingContract: chain.deployment.registry };
-
-  async function statusOf(tx: Db | Tx, id: string | null): Promise<string | undefined> {
-    if (!id) return undefined;
-    const [r] = await tx.select({ status: metaTransactionRequests.status }).from(metaTransactionRequests).where(eq(metaTransactionRequests.id, id));
-    return r?.status;
-  }
+  const commands = createRegistryCommands(deps);
 
   /** 409 unless the vehicle is minted and not being burned. */
-  async function requireMinted(tx: Db | Tx, row: UserDeviceRow): Promise<Minted> {
-    if (row.tokenId === null || row.ownerAddress === null) throw conflict('Vehicle not yet minted.');
+  async function mintedVehicle(tx: Db | Tx, row: UserDeviceRow): Promise<MintedVehicle> {
+    const v = requireMinted(row);
     if (isInFlight(await statusOf(tx, row.burnRequestId))) throw conflict('Vehicle is being burned.');
-    return { row, tokenId: row.tokenId, owner: getAddress(row.ownerAddress) };
+    return v;
   }
 
-  /** The device paired with the vehicle `tokenId` in the database (the indexer's view), if any. */
-  async function pairedWith(tx: Db | Tx, tokenId: bigint): Promise<AftermarketDeviceRow | undefined> {
-    const [d] = await tx.select().from(aftermarketDevices).where(eq(aftermarketDevices.vehicleTokenId, tokenId)).limit(1);
-    return d;
-  }
+  /** The caller's vehicle, minted and not being burned (404 for another user's). */
+  const ownedMinted = async (user: AuthUser, userDeviceId: string) => mintedVehicle(db, await deps.vehicles.requireOwned(user, userDeviceId));
 
   /**
    * Which device: the named serial, else the one claimed-and-unpaired device of the caller's
@@ -92,21 +88,14 @@ export function createPairingService(deps: PairingDeps) {
    * is the same 404 as on the by-serial routes.
    */
   async function resolveDevice(tx: Db | Tx, user: AuthUser, serial: string | undefined): Promise<AftermarketDeviceRow> {
-    if (serial !== undefined && serial !== '') {
+    if (!isBlank(serial)) {
       if (normaliseSerial(serial) === null) throw badRequest(`serial "${serial.slice(0, 64)}" is not a valid serial.`);
       const d = await findBySerial(tx, serial);
       if (!d) throw notFound(AFTERMARKET_DEVICE_NOT_FOUND);
       return d;
     }
     const address = lower(user.address);
-    const mine = address
-      ? await tx
-          .select()
-          .from(aftermarketDevices)
-          .where(and(eq(aftermarketDevices.ownerAddress, address), isNull(aftermarketDevices.vehicleTokenId)))
-          .orderBy(aftermarketDevices.tokenId)
-          .limit(21)
-      : [];
+    const mine = address ? await unpairedOwnedBy(tx, address, 21) : [];
     if (mine.length === 0) {
       throw conflict('You have no claimed, unpaired aftermarket device; claim one first, or name the device with ?serial=<serial>.');
     }
@@ -117,11 +106,8 @@ export function createPairingService(deps: PairingDeps) {
     return mine[0]!;
   }
 
-  /** The device belongs to someone other than the caller (claimed by another address). */
-  const isForeign = (user: AuthUser, d: AftermarketDeviceRow) => d.ownerAddress !== null && d.ownerAddress !== lower(user.address);
-
   /** The pairing 409s, each with its own message; `forUpdate` rows when called inside the enqueue transaction. */
-  async function assertPairable(tx: Db | Tx, v: Minted, d: AftermarketDeviceRow): Promise<void> {
+  async function assertPairable(tx: Db | Tx, v: MintedVehicle, d: AftermarketDeviceRow): Promise<void> {
     const current = await pairedWith(tx, v.tokenId);
     if (current) {
       if (current.tokenId === d.tokenId) throw conflict('Specified vehicle and aftermarket device are already paired.');
@@ -132,19 +118,19 @@ export function createPairingService(deps: PairingDeps) {
       throw conflict(claiming ? 'Aftermarket device not yet claimed (its claim is still in progress).' : 'Aftermarket device not yet claimed.');
     }
     if (d.vehicleTokenId !== null) throw conflict(`Aftermarket device already paired to vehicle ${d.vehicleTokenId}.`);
-    const deviceTx = isInFlight(await statusOf(tx, d.pairRequestId)) ? d.pairRequestId : (await findInFlight(tx, 'Pair', 'aftermarketTokenId', d.tokenId.toString()))?.id;
-    if (deviceTx) throw conflict(`Aftermarket device already in the pairing process (request ${deviceTx}).`);
+    const deviceTx = await linkedOrInFlight(tx, d.pairRequestId, 'Pair', 'aftermarketTokenId', d.tokenId.toString());
+    if (deviceTx) throw conflict(`Aftermarket device already in the pairing process (request ${deviceTx.id}).`);
     // The original missed this one: a pair of another device with this vehicle still in flight.
     const vehicleTx = await findInFlight(tx, 'Pair', 'vehicleTokenId', v.tokenId.toString());
     if (vehicleTx) throw conflict(`Vehicle already in the pairing process with aftermarket device ${vehicleTx.subject.aftermarketTokenId ?? '?'} (request ${vehicleTx.id}).`);
   }
 
   /** The device paired with the vehicle, else 409; and no unpair in flight. */
-  async function assertUnpairable(tx: Db | Tx, v: Minted): Promise<AftermarketDeviceRow> {
+  async function assertUnpairable(tx: Db | Tx, v: MintedVehicle): Promise<AftermarketDeviceRow> {
     const d = await pairedWith(tx, v.tokenId);
     if (!d) throw conflict('Vehicle not paired with an aftermarket device.');
-    const inFlight = isInFlight(await statusOf(tx, d.unpairRequestId)) ? d.unpairRequestId : (await findInFlight(tx, 'Unpair', 'vehicleTokenId', v.tokenId.toString()))?.id;
-    if (inFlight) throw conflict(`Unpairing already in progress (request ${inFlight}).`);
+    const inFlight = await linkedOrInFlight(tx, d.unpairRequestId, 'Unpair', 'vehicleTokenId', v.tokenId.toString());
+    if (inFlight) throw conflict(`Unpairing already in progress (request ${inFlight.id}).`);
     return d;
   }
 
@@ -157,168 +143,150 @@ export function createPairingService(deps: PairingDeps) {
     return { vehicleToAd, adToVehicle };
   }
 
-  /** Row locks in one order (vehicle, then device) so that concurrent pair/unpair calls serialise. */
-  async function lockBoth(tx: Tx, user: AuthUser, userDeviceId: string, deviceToken: bigint) {
-    const [vehicle] = await tx.select().from(userDevices).where(and(eq(userDevices.id, userDeviceId), ownedBy(ownerOf(user)))).for('update');
-    if (!vehicle) throw notFound(DEVICE_NOT_FOUND);
-    const [device] = await tx.select().from(aftermarketDevices).where(eq(aftermarketDevices.tokenId, deviceToken)).for('update');
+  /** No nonce in the typehash: never relay a pair the chain already reflects (or cannot take). */
+  async function assertPairableOnChain(v: MintedVehicle, d: AftermarketDeviceRow): Promise<void> {
+    const links = await linksOnChain(d.tokenId, v.tokenId);
+    if (links.vehicleToAd === d.tokenId && links.adToVehicle === v.tokenId) throw conflict('Specified vehicle and aftermarket device are already paired (on chain).');
+    if (links.vehicleToAd !== 0n) throw conflict(`Vehicle already paired with aftermarket device ${links.vehicleToAd} (on chain).`);
+    if (links.adToVehicle !== 0n) throw conflict(`Aftermarket device already paired to vehicle ${links.adToVehicle} (on chain).`);
+  }
+
+  /** Row locks in one order (vehicle, then device) so that concurrent pair/unpair calls serialise; the vehicle re-checked. */
+  async function lockBoth(tx: Tx, user: AuthUser, userDeviceId: string, before: MintedVehicle, deviceToken: bigint) {
+    const vehicle = await commands.lockVehicle(tx, user, userDeviceId);
+    const device = await findByToken(tx, deviceToken, { forUpdate: true });
     if (!device) throw notFound(AFTERMARKET_DEVICE_NOT_FOUND);
-    return { vehicle, device };
+    requireSameVehicle(before, vehicle);
+    return { vehicle: await mintedVehicle(tx, vehicle), device };
   }
 
-  function sameVehicle(before: Minted, after: UserDeviceRow): void {
-    if (after.tokenId !== before.tokenId || lower(after.ownerAddress) !== lower(before.owner)) {
-      throw conflict('The vehicle changed meanwhile (token or owner); fetch the payload again.');
+  /**
+   * Someone else's device: only its key can vouch for the caller; without that it does not exist
+   * (404). Answers the device signature then, to relay.
+   */
+  async function vouchedByDevice(user: AuthUser, d: AftermarketDeviceRow, payload: PairPayload, deviceSignature: string | undefined): Promise<Hex | undefined> {
+    if (!isForeign(user, d)) return undefined;
+    if (isBlank(deviceSignature)) throw notFound(AFTERMARKET_DEVICE_NOT_FOUND);
+    const check = await checkSignature(chain, 'aftermarketDeviceSignature', hashPayload(payload), getAddress(d.address), deviceSignature);
+    if (!check.ok) throw notFound(AFTERMARKET_DEVICE_NOT_FOUND);
+    return check.bytes;
+  }
+
+  /**
+   * The vehicle owner's signature, and the device key's when the owners differ: the registry call
+   * to relay (the same-owner form takes one signature, the other form both).
+   */
+  async function signedPairCall(v: MintedVehicle, d: AftermarketDeviceRow, payload: PairPayload, body: PairBody & { userSignature: string }, vouched: Hex | undefined): Promise<Hex> {
+    const device = getAddress(d.address);
+    const userSig = await commands.verify('userSignature', payload, v.owner, body.userSignature, (signer) =>
+      `userSignature does not match the vehicle owner ${v.owner}${signedBy(signer, { address: device, name: 'the device key' })}. The vehicle NFT's owner must sign the payload from GET …/aftermarket/commands/pair.`,
+    );
+    if (lower(d.ownerAddress) === lower(v.owner)) {
+      return encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'pairAftermarketDeviceSign', args: [d.tokenId, v.tokenId, userSig] });
     }
+    let deviceSig = vouched;
+    if (!deviceSig) {
+      if (isBlank(body.aftermarketDeviceSignature)) {
+        throw badRequest('aftermarketDeviceSignature is required: the device and the vehicle have different owners, so the device key must sign the same payload.');
+      }
+      deviceSig = await commands.verify('aftermarketDeviceSignature', payload, device, body.aftermarketDeviceSignature, (signer) =>
+        `aftermarketDeviceSignature does not match the device address ${device}${signedBy(signer, { address: v.owner, name: 'the vehicle owner' })}. The device key must sign the same payload.`,
+      );
+    }
+    return encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'pairAftermarketDeviceSign', args: [d.tokenId, v.tokenId, deviceSig, userSig] });
   }
 
-  const signedBy = (signer: Address | null, hint: string) => (signer ? `; it was signed by ${signer}${hint}` : '');
+  /** The vehicle owner's signature of the unpair payload, else the device owner's (transfers can make them differ). */
+  async function unpairSignature(v: MintedVehicle, d: AftermarketDeviceRow, payload: UnpairPayload, signature: string): Promise<Hex> {
+    const digest = hashPayload(payload);
+    const deviceOwner = d.ownerAddress !== null && lower(d.ownerAddress) !== lower(v.owner) ? getAddress(d.ownerAddress) : null;
+    let sig = await checkSignature(chain, 'userSignature', digest, v.owner, signature);
+    if (!sig.ok && deviceOwner) sig = await checkSignature(chain, 'userSignature', digest, deviceOwner, signature);
+    if (sig.ok) return sig.bytes;
+    const owners = deviceOwner ? `the vehicle owner ${v.owner} or the device owner ${deviceOwner}` : `the vehicle owner ${v.owner}`;
+    throw badRequest(`userSignature does not match ${owners}${signedBy(sig.signer)}. Sign the payload from GET …/aftermarket/commands/unpair.`);
+  }
 
   return {
     /** GET …/aftermarket/commands/pair. */
     async pairPayload(user: AuthUser, userDeviceId: string, serial: string | undefined): Promise<PairPayload> {
-      const v = await requireMinted(db, await deps.vehicles.requireOwned(user, userDeviceId));
+      const v = await ownedMinted(user, userDeviceId);
       const d = await resolveDevice(db, user, serial);
       await assertPairable(db, v, d);
       // A device claimed by someone else is served too: host pairing needs the payload before the
       // device key can sign it, and the payload holds only two token ids that are public on chain.
       // Possession is proven at POST (the device signature), where a foreign device without it is a 404.
-      return pairAftermarketDevicePayload(domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
+      return pairAftermarketDevicePayload(commands.domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
     },
 
-    /** POST …/aftermarket/commands/pair → the queued request. */
+    /** POST …/aftermarket/commands/pair → the queued request: validate, authorise, check the chain, enqueue. */
     async pair(user: AuthUser, userDeviceId: string, body: PairBody): Promise<MetaTxRow> {
-      const blank = (s: string | undefined) => s === undefined || s === '';
-      if (blank(body.userSignature)) throw badRequest("userSignature is required: the vehicle owner's signature of the payload from GET …/aftermarket/commands/pair.");
-      // Malformed bytes are a 400 before anything is looked up (it tells nothing about the device).
-      const userParsed = parseSignature(body.userSignature);
-      if (!userParsed.ok) throw badRequest(`userSignature ${userParsed.reason}.`);
-      const deviceSigGiven = !blank(body.aftermarketDeviceSignature);
-      if (deviceSigGiven) {
-        const p = parseSignature(body.aftermarketDeviceSignature);
-        if (!p.ok) throw badRequest(`aftermarketDeviceSignature ${p.reason}.`);
-      }
+      const { userSignature, aftermarketDeviceSignature } = body;
+      if (isBlank(userSignature)) throw badRequest("userSignature is required: the vehicle owner's signature of the payload from GET …/aftermarket/commands/pair.");
+      requireWellFormed('userSignature', userSignature);
+      if (!isBlank(aftermarketDeviceSignature)) requireWellFormed('aftermarketDeviceSignature', aftermarketDeviceSignature);
 
-      const v = await requireMinted(db, await deps.vehicles.requireOwned(user, userDeviceId));
+      const v = await ownedMinted(user, userDeviceId);
       const d = await resolveDevice(db, user, body.serial);
-      const payload = pairAftermarketDevicePayload(domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
-      const digest = hashPayload(payload);
-      const device = getAddress(d.address);
-
-      // Someone else's device: only its key can vouch for the caller; without that it does not exist.
-      let deviceSig: Hex | undefined;
-      if (isForeign(user, d)) {
-        if (!deviceSigGiven) throw notFound(AFTERMARKET_DEVICE_NOT_FOUND);
-        const check = await checkSignature(chain, 'aftermarketDeviceSignature', digest, device, body.aftermarketDeviceSignature);
-        if (!check.ok) throw notFound(AFTERMARKET_DEVICE_NOT_FOUND);
-        deviceSig = check.bytes;
-      }
+      const payload = pairAftermarketDevicePayload(commands.domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
+      const vouched = await vouchedByDevice(user, d, payload, aftermarketDeviceSignature);
       await assertPairable(db, v, d);
+      const data = await signedPairCall(v, d, payload, { ...body, userSignature }, vouched);
 
-      const userSig = await checkSignature(chain, 'userSignature', digest, v.owner, body.userSignature);
-      if (!userSig.ok) {
-        const hint = userSig.signer?.toLowerCase() === device.toLowerCase() ? ' (the device key: are the two signatures swapped?)' : '';
-        throw badRequest(`userSignature does not match the vehicle owner ${v.owner}${signedBy(userSig.signer, hint)}. The vehicle NFT's owner must sign the payload from GET …/aftermarket/commands/pair.`);
-      }
-      const sameOwner = lower(d.ownerAddress) === lower(v.owner);
-      if (!sameOwner && !deviceSig) {
-        if (!deviceSigGiven) {
-          throw badRequest('aftermarketDeviceSignature is required: the device and the vehicle have different owners, so the device key must sign the same payload.');
-        }
-        const check = await checkSignature(chain, 'aftermarketDeviceSignature', digest, device, body.aftermarketDeviceSignature);
-        if (!check.ok) {
-          const hint = check.signer?.toLowerCase() === v.owner.toLowerCase() ? ' (the vehicle owner: are the two signatures swapped?)' : '';
-          throw badRequest(`aftermarketDeviceSignature does not match the device address ${device}${signedBy(check.signer, hint)}. The device key must sign the same payload.`);
-        }
-        deviceSig = check.bytes;
-      }
+      await assertPairableOnChain(v, d);
 
-      // No nonce in the typehash: never relay a pair the chain already reflects (or cannot take).
-      const links = await linksOnChain(d.tokenId, v.tokenId);
-      if (links.vehicleToAd === d.tokenId && links.adToVehicle === v.tokenId) throw conflict('Specified vehicle and aftermarket device are already paired (on chain).');
-      if (links.vehicleToAd !== 0n) throw conflict(`Vehicle already paired with aftermarket device ${links.vehicleToAd} (on chain).`);
-      if (links.adToVehicle !== 0n) throw conflict(`Aftermarket device already paired to vehicle ${links.adToVehicle} (on chain).`);
-
-      const data = sameOwner
-        ? encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'pairAftermarketDeviceSign', args: [d.tokenId, v.tokenId, userSig.bytes] })
-        : encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'pairAftermarketDeviceSign', args: [d.tokenId, v.tokenId, deviceSig!, userSig.bytes] });
-
-      const request = await db.transaction(async (tx) => {
-        const locked = await lockBoth(tx, user, userDeviceId, d.tokenId);
-        sameVehicle(v, locked.vehicle);
-        const lv = await requireMinted(tx, locked.vehicle);
+      return commands.enqueue(user, async (tx) => {
+        const locked = await lockBoth(tx, user, userDeviceId, v, d.tokenId);
         if (lower(locked.device.ownerAddress) !== lower(d.ownerAddress)) throw conflict('The aftermarket device changed owner meanwhile; fetch the payload again.');
-        await assertPairable(tx, lv, locked.device);
-        const req = await enqueueTransaction(tx, {
+        await assertPairable(tx, locked.vehicle, locked.device);
+        return {
           kind: 'Pair',
-          userId: user.id,
-          to: chain.deployment.registry,
           data,
-          subject: { userDeviceId, vehicleTokenId: v.tokenId.toString(), aftermarketTokenId: d.tokenId.toString(), serial: d.serial ?? '' },
-        });
-        await tx.update(aftermarketDevices).set({ pairRequestId: req.id, unpairRequestId: null, updatedAt: new Date() }).where(eq(aftermarketDevices.tokenId, d.tokenId));
-        return req;
+          subject: pairSubject(userDeviceId, v, d),
+          link: (tx, req) => linkRequests(tx, d.tokenId, { pairRequestId: req.id, unpairRequestId: null }),
+        };
       });
-      deps.onEnqueued?.(request);
-      return request;
     },
 
     /** GET …/aftermarket/commands/unpair. */
     async unpairPayload(user: AuthUser, userDeviceId: string): Promise<UnpairPayload> {
-      const v = await requireMinted(db, await deps.vehicles.requireOwned(user, userDeviceId));
+      const v = await ownedMinted(user, userDeviceId);
       const d = await assertUnpairable(db, v);
-      return unpairAftermarketDevicePayload(domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
+      return unpairAftermarketDevicePayload(commands.domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
     },
 
     /** POST …/aftermarket/commands/unpair: signed by the vehicle owner or the device owner. */
     async unpair(user: AuthUser, userDeviceId: string, signature: string | undefined, serial?: string): Promise<MetaTxRow> {
-      if (signature === undefined || signature === '') {
+      if (isBlank(signature)) {
         throw badRequest('userSignature is required: the signature of the payload from GET …/aftermarket/commands/unpair by the vehicle owner or the device owner.');
       }
-      const parsed = parseSignature(signature);
-      if (!parsed.ok) throw badRequest(`userSignature ${parsed.reason}.`);
-      const v = await requireMinted(db, await deps.vehicles.requireOwned(user, userDeviceId));
+      requireWellFormed('userSignature', signature);
+      const v = await ownedMinted(user, userDeviceId);
       const d = await assertUnpairable(db, v);
       // Clients of the original name the device they mean to unpair: it must be the paired one.
       if (serial !== undefined && normaliseSerial(serial) !== d.serial) {
         throw conflict(`AftermarketDevice ${JSON.stringify(serial.trim())} is not the device paired with this vehicle (${d.serial ?? `token ${d.tokenId}`}); nothing unpaired.`);
       }
-      const payload = unpairAftermarketDevicePayload(domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
-      const digest = hashPayload(payload);
-
-      let sig = await checkSignature(chain, 'userSignature', digest, v.owner, signature);
-      if (!sig.ok && d.ownerAddress !== null && lower(d.ownerAddress) !== lower(v.owner)) {
-        sig = await checkSignature(chain, 'userSignature', digest, getAddress(d.ownerAddress), signature);
-      }
-      if (!sig.ok) {
-        const owners = d.ownerAddress && lower(d.ownerAddress) !== lower(v.owner) ? `the vehicle owner ${v.owner} or the device owner ${getAddress(d.ownerAddress)}` : `the vehicle owner ${v.owner}`;
-        throw badRequest(`userSignature does not match ${owners}${signedBy(sig.signer, '')}. Sign the payload from GET …/aftermarket/commands/unpair.`);
-      }
+      const payload = unpairAftermarketDevicePayload(commands.domain, { aftermarketDeviceNode: d.tokenId, vehicleNode: v.tokenId });
+      const sig = await unpairSignature(v, d, payload, signature);
 
       const links = await linksOnChain(d.tokenId, v.tokenId);
       if (links.vehicleToAd !== d.tokenId || links.adToVehicle !== v.tokenId) {
         throw conflict('Vehicle and aftermarket device are no longer paired on chain; nothing to unpair.');
       }
-      const data = encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'unpairAftermarketDeviceSign', args: [d.tokenId, v.tokenId, sig.bytes] });
+      const data = encodeFunctionData({ abi: dimoRegistryAbi, functionName: 'unpairAftermarketDeviceSign', args: [d.tokenId, v.tokenId, sig] });
 
-      const request = await db.transaction(async (tx) => {
-        const locked = await lockBoth(tx, user, userDeviceId, d.tokenId);
-        sameVehicle(v, locked.vehicle);
-        const lv = await requireMinted(tx, locked.vehicle);
-        const current = await assertUnpairable(tx, lv);
+      return commands.enqueue(user, async (tx) => {
+        const locked = await lockBoth(tx, user, userDeviceId, v, d.tokenId);
+        const current = await assertUnpairable(tx, locked.vehicle);
         if (current.tokenId !== d.tokenId) throw conflict('The paired aftermarket device changed meanwhile; fetch the payload again.');
-        const req = await enqueueTransaction(tx, {
+        return {
           kind: 'Unpair',
-          userId: user.id,
-          to: chain.deployment.registry,
           data,
-          subject: { userDeviceId, vehicleTokenId: v.tokenId.toString(), aftermarketTokenId: d.tokenId.toString(), serial: d.serial ?? '' },
-        });
-        await tx.update(aftermarketDevices).set({ unpairRequestId: req.id, updatedAt: new Date() }).where(eq(aftermarketDevices.tokenId, d.tokenId));
-        return req;
+          subject: pairSubject(userDeviceId, v, d),
+          link: (tx, req) => linkRequests(tx, d.tokenId, { unpairRequestId: req.id }),
+        };
       });
-      deps.onEnqueued?.(request);
-      return request;
     },
   };
 }

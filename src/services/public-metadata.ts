@@ -9,7 +9,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
 import { aftermarketDevices, syntheticDevices, userDevices } from '../db/schema.ts';
-import { createTtlCache } from '../domain/ttl-cache.ts';
+import { createTtlCache } from '../lib/ttl-cache.ts';
 import { aftermarketDeviceMetadata, metadataEtag, syntheticDeviceMetadata, vehicleMetadata, type NftMetadata } from '../domain/nft-metadata.ts';
 import { generateDeviceImage, generateVehicleImage } from '../domain/device-image.ts';
 import { toChecksumAddress } from '../domain/address.ts';

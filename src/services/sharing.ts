@@ -2,14 +2,13 @@
 // and the relayer sends it, so sharing costs the owner no gas. The payload carries the vehicle
 // NFT's privilegeNonce(tokenId, grantee), read from the chain at GET and again at POST, so a
 // signature over an older state of the grantee's privileges (a replay) no longer verifies.
-import { and, eq, gt, sql } from 'drizzle-orm';
-import { encodeFunctionData, type Address, type Hex } from 'viem';
+import { encodeFunctionData, type Address } from 'viem';
 import type { Db } from '../db/engine.ts';
-import { metaTransactionRequests, nftPrivileges, userDevices } from '../db/schema.ts';
-import type { ChainContext } from '../chain/context.ts';
-import { dimoRegistryAbi, nodeNftAbi } from '../chain/abi/index.ts';
-import { enqueueTransaction, findInFlight, type MetaTxRow } from '../chain/outbox.ts';
-import { hashPayload, setPrivilegesPayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { nodeNftAbi, dimoRegistryAbi } from '../chain/abi/index.ts';
+import { findInFlight, requestsForVehicle } from '../db/repositories/transaction-requests.ts';
+import { heldPrivileges, privilegesSince, type UserDeviceRow } from '../db/repositories/user-devices.ts';
+import { setPrivilegesPayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { isBlank } from '../domain/registry-command.ts';
 import {
   deriveShares,
   parseExpiresAt,
@@ -21,11 +20,11 @@ import {
   type ShareRequest,
   type ShareView,
 } from '../domain/share-request.ts';
-import { checkSignature, onChain } from './signature-check.ts';
+import { onChain } from './signature-check.ts';
 import type { AuthUser } from '../auth/verifier.ts';
-import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
-import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
+import { badRequest, conflict } from '../errors.ts';
+import { createRegistryCommands, type CommandOutcome, type RegistryCommandDeps } from './registry-command.ts';
+import type { VehicleService } from './vehicles.ts';
 
 export type SharePayload = TypedDataPayload<'SetPrivilegesSign'>;
 
@@ -37,15 +36,12 @@ export interface ShareInput {
   signature?: string;
 }
 
-export type ShareOutcome = { kind: 'payload'; payload: SharePayload } | { kind: 'enqueued'; request: MetaTxRow };
+export type ShareOutcome = CommandOutcome<'SetPrivilegesSign'>;
 
-export interface SharingDeps {
-  db: Db;
-  chain: ChainContext;
+export interface SharingDeps extends RegistryCommandDeps {
   vehicles: Pick<VehicleService, 'requireOwned'>;
   maxDays: number;
   now?: () => Date;
-  onEnqueued?: (request: MetaTxRow) => void;
 }
 
 export interface ShareEntry {
@@ -74,7 +70,7 @@ interface Resolved {
 export function createSharingService(deps: SharingDeps) {
   const { db, chain } = deps;
   const now = deps.now ?? (() => new Date());
-  const domain = { chainId: chain.chainId, verifyingContract: chain.deployment.registry };
+  const commands = createRegistryCommands(deps);
 
   /** The vehicle (404 for another user's, 409 unless minted) and the checked request. */
   async function resolve(user: AuthUser, userDeviceId: string, input: ShareInput, action: 'grant' | 'revoke'): Promise<Resolved> {
@@ -93,11 +89,7 @@ export function createSharingService(deps: SharingDeps) {
     } else if (input.privileges !== undefined && input.privileges !== '') {
       privIds = must(parsePrivilegeIds(input.privileges));
     } else {
-      const held = await db
-        .selectDistinct({ privilege: nftPrivileges.privilege })
-        .from(nftPrivileges)
-        .where(and(eq(nftPrivileges.tokenId, tokenId), eq(nftPrivileges.userAddress, grantee), gt(nftPrivileges.expiry, now())));
-      privIds = held.map((h) => h.privilege).sort((a, b) => a - b);
+      privIds = await heldPrivileges(db, tokenId, grantee, now());
       if (privIds.length === 0) throw conflict(`${grantee} holds no privileges on this vehicle; nothing to revoke.`);
     }
     await assertNoneInFlight(db, tokenId, grantee);
@@ -113,40 +105,34 @@ export function createSharingService(deps: SharingDeps) {
     const nonce = await onChain('reading the privilege nonce', () =>
       chain.publicClient.readContract({ address: chain.deployment.vehicleId, abi: nodeNftAbi, functionName: 'privilegeNonce', args: [r.row.tokenId, r.grantee as Address] }),
     );
-    return setPrivilegesPayload(domain, { tokenId: r.row.tokenId, privIds: r.privIds.map(BigInt), user: r.grantee, expires: BigInt(r.expires), nonce });
+    return setPrivilegesPayload(commands.domain, { tokenId: r.row.tokenId, privIds: r.privIds.map(BigInt), user: r.grantee, expires: BigInt(r.expires), nonce });
   }
 
   async function submit(user: AuthUser, userDeviceId: string, input: ShareInput, action: 'grant' | 'revoke'): Promise<ShareOutcome> {
     const r = await resolve(user, userDeviceId, input, action);
     const payload = await payloadFor(r);
-    if (input.signature === undefined || input.signature === '') return { kind: 'payload', payload };
-    const check = await checkSignature(chain, 'signature', hashPayload(payload), r.owner, input.signature);
-    if (!check.ok) {
-      throw badRequest(
+    if (isBlank(input.signature)) return { kind: 'payload', payload };
+    const sig = await commands.verify(
+      'signature',
+      payload,
+      r.owner,
+      input.signature,
+      () =>
         `The signature does not match the current payload (privilege nonce ${payload.message.nonce}) signed by the vehicle owner ${r.owner}. ` +
-          `A signature over an earlier payload is refused once the grantee's privileges have changed; sign a fresh payload from GET …/commands/${action === 'grant' ? 'share' : 'unshare'}.`,
-      );
-    }
-    const sig: Hex = check.bytes;
+        `A signature over an earlier payload is refused once the grantee's privileges have changed; sign a fresh payload from GET …/commands/${action === 'grant' ? 'share' : 'unshare'}.`,
+    );
     const m = payload.message;
     const data = encodeFunctionData({
       abi: dimoRegistryAbi,
       functionName: 'setPrivilegesSign',
       args: [BigInt(m.tokenId), m.privIds.map((p) => BigInt(p)), m.user, BigInt(m.expires), BigInt(m.nonce), sig],
     });
-    const request = await db.transaction(async (tx) => {
+    const request = await commands.enqueue(user, async (tx) => {
       // Under the vehicle's row lock: two POSTs for the same grantee cannot both pass the in-flight check.
-      const [locked] = await tx
-        .select({ id: userDevices.id })
-        .from(userDevices)
-        .where(and(eq(userDevices.id, userDeviceId), ownedBy(ownerOf(user))))
-        .for('update');
-      if (!locked) throw notFound(DEVICE_NOT_FOUND);
+      await commands.lockVehicle(tx, user, userDeviceId);
       await assertNoneInFlight(tx, r.row.tokenId, r.grantee);
-      return enqueueTransaction(tx, {
+      return {
         kind: KIND,
-        userId: user.id,
-        to: chain.deployment.registry,
         data,
         subject: {
           userDeviceId,
@@ -157,9 +143,8 @@ export function createSharingService(deps: SharingDeps) {
           privileges: r.privIds.join(','),
           expires: String(r.expires),
         },
-      });
+      };
     });
-    deps.onEnqueued?.(request);
     return { kind: 'enqueued', request };
   }
 
@@ -177,18 +162,9 @@ export function createSharingService(deps: SharingDeps) {
       const row = await deps.vehicles.requireOwned(user, userDeviceId);
       const t = now();
       const since = new Date(t.getTime() - SHARE_HISTORY_MS);
-      const m = metaTransactionRequests;
       const [requests, held] = await Promise.all([
-        db
-          .select({ id: m.id, status: m.status, subject: m.subject, createdAt: m.createdAt, updatedAt: m.updatedAt })
-          .from(m)
-          .where(and(eq(m.kind, KIND), sql`${m.subject} ->> 'userDeviceId' = ${userDeviceId}`)),
-        row.tokenId === null
-          ? Promise.resolve([])
-          : db
-              .select({ grantee: nftPrivileges.userAddress, privilege: nftPrivileges.privilege, expiry: nftPrivileges.expiry })
-              .from(nftPrivileges)
-              .where(and(eq(nftPrivileges.tokenId, row.tokenId), gt(nftPrivileges.expiry, since))),
+        requestsForVehicle(db, KIND, userDeviceId),
+        row.tokenId === null ? Promise.resolve([]) : privilegesSince(db, row.tokenId, since),
       ]);
       const parsed: ShareRequest[] = requests.map((q) => ({
         id: q.id,

@@ -5,49 +5,33 @@
 // records the synthetic device and queues the relayed call. The index is reserved only at POST:
 // a GET costs nothing, and an index taken by a transaction that rolls back is simply skipped
 // (sequences never hand a value out twice, so two replicas never derive the same wallet).
-import { and, eq, sql } from 'drizzle-orm';
-import { encodeFunctionData, getAddress, type Address } from 'viem';
+import { encodeFunctionData, type Hex } from 'viem';
 import type { Db, Tx } from '../db/engine.ts';
-import { integrations, metaTransactionRequests, syntheticDevices, userDevices } from '../db/schema.ts';
-import type { ChainContext } from '../chain/context.ts';
 import { dimoRegistryAbi } from '../chain/abi/index.ts';
-import { enqueueTransaction, IN_FLIGHT, type MetaTxRow } from '../chain/outbox.ts';
 import type { SyntheticWallets } from '../chain/synthetic-wallet.ts';
-import { hashPayload, mintSyntheticDevicePayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { insertSyntheticDevice, integrationExists, nextWalletIndex, syntheticDevicesOf } from '../db/repositories/synthetic-devices.ts';
+import { mintSyntheticDevicePayload, type TypedDataPayload } from '../domain/eip712.ts';
 import { newKsuid } from '../domain/ids.ts';
+import { isBlank, requireMinted, requireSameVehicle, signedBy, type MintedVehicle } from '../domain/registry-command.ts';
+import { isInFlight } from '../domain/relay-state.ts';
 import type { AuthUser } from '../auth/verifier.ts';
-import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
-import { checkSignature, onChain } from './signature-check.ts';
-import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
+import { conflict, notFound } from '../errors.ts';
+import { createRegistryCommands, type CommandOutcome, type RegistryCall, type RegistryCommandDeps } from './registry-command.ts';
+import { onChain } from './signature-check.ts';
+import type { VehicleService } from './vehicles.ts';
 
 export type SyntheticMintPayload = TypedDataPayload<'MintSyntheticDeviceSign'>;
 
-export type SyntheticMintOutcome = { kind: 'payload'; payload: SyntheticMintPayload } | { kind: 'enqueued'; request: MetaTxRow };
+export type SyntheticMintOutcome = CommandOutcome<'MintSyntheticDeviceSign'>;
 
-export interface SyntheticDeviceDeps {
-  db: Db;
-  chain: ChainContext;
+export interface SyntheticDeviceDeps extends RegistryCommandDeps {
   wallets: SyntheticWallets;
   vehicles: Pick<VehicleService, 'requireOwned'>;
-  onEnqueued?: (request: MetaTxRow) => void;
 }
-
-const isInFlight = (status: string | undefined) => status !== undefined && (IN_FLIGHT as readonly string[]).includes(status);
 
 export function createSyntheticDeviceService(deps: SyntheticDeviceDeps) {
   const { db, chain, wallets } = deps;
-  const domain = { chainId: chain.chainId, verifyingContract: chain.deployment.registry };
-
-  function minted(row: UserDeviceRow): { tokenId: bigint; owner: Address } {
-    if (row.tokenId === null || row.ownerAddress === null) throw conflict('Vehicle not yet minted.');
-    return { tokenId: row.tokenId, owner: getAddress(row.ownerAddress) };
-  }
-
-  async function requireIntegration(tx: Db | Tx, tokenId: bigint): Promise<void> {
-    const [i] = await tx.select({ tokenId: integrations.tokenId }).from(integrations).where(eq(integrations.tokenId, tokenId));
-    if (!i) throw notFound(`Integration ${tokenId} not found.`);
-  }
+  const commands = createRegistryCommands(deps);
 
   /**
    * 409 when the vehicle has a synthetic device, or one is being minted. The registry links one
@@ -55,25 +39,47 @@ export function createSyntheticDeviceService(deps: SyntheticDeviceDeps) {
    * A request that Failed leaves its row behind (its wallet is never reused) and frees the vehicle.
    */
   async function assertMintable(tx: Db | Tx, vehicleTokenId: bigint, integrationTokenId: bigint): Promise<void> {
-    const rows = await tx
-      .select({ row: syntheticDevices, status: metaTransactionRequests.status })
-      .from(syntheticDevices)
-      .leftJoin(metaTransactionRequests, eq(metaTransactionRequests.id, syntheticDevices.mintRequestId))
-      .where(eq(syntheticDevices.vehicleTokenId, vehicleTokenId));
-    for (const { row, status } of rows) {
+    for (const { row, status } of await syntheticDevicesOf(tx, vehicleTokenId)) {
       const which = row.integrationTokenId === integrationTokenId ? 'for this integration' : `for integration ${row.integrationTokenId}`;
       if (row.tokenId !== null) throw conflict(`Vehicle already has synthetic device ${row.tokenId} ${which}.`);
-      if (isInFlight(status ?? undefined)) throw conflict(`Synthetic device minting already in progress ${which} (request ${row.mintRequestId}, ${status}).`);
+      if (isInFlight(status)) throw conflict(`Synthetic device minting already in progress ${which} (request ${row.mintRequestId}, ${status}).`);
       if (status === 'Confirmed') throw conflict(`Vehicle already has a synthetic device ${which} (being indexed).`);
     }
   }
 
+  /** Takes the next wallet, has it sign the payload too, and records the synthetic device with the queued request. */
+  async function mintCall(tx: Tx, userDeviceId: string, v: MintedVehicle, integrationTokenId: bigint, payload: SyntheticMintPayload, ownerSig: Hex): Promise<RegistryCall> {
+    const index = await nextWalletIndex(tx);
+    const address = wallets.account(index).address;
+    const deviceSig = await wallets.signMint(index, payload);
+    const data = encodeFunctionData({
+      abi: dimoRegistryAbi,
+      functionName: 'mintSyntheticDeviceSign',
+      args: [{ integrationNode: integrationTokenId, vehicleNode: v.tokenId, syntheticDeviceSig: deviceSig, vehicleOwnerSig: ownerSig, syntheticDeviceAddr: address, attrInfoPairs: [] }],
+    });
+    return {
+      kind: 'MintSynthetic',
+      data,
+      subject: { userDeviceId, vehicleTokenId: v.tokenId.toString(), integrationTokenId: integrationTokenId.toString(), address: address.toLowerCase() },
+      link: (tx, req) =>
+        insertSyntheticDevice(tx, {
+          id: newKsuid(),
+          userDeviceId,
+          integrationTokenId,
+          vehicleTokenId: v.tokenId,
+          walletChildIndex: index,
+          address: address.toLowerCase(),
+          mintRequestId: req.id,
+        }),
+    };
+  }
+
   async function checked(user: AuthUser, userDeviceId: string, integrationTokenId: bigint) {
     const row = await deps.vehicles.requireOwned(user, userDeviceId);
-    await requireIntegration(db, integrationTokenId);
-    const v = minted(row);
+    if (!(await integrationExists(db, integrationTokenId))) throw notFound(`Integration ${integrationTokenId} not found.`);
+    const v = requireMinted(row);
     await assertMintable(db, v.tokenId, integrationTokenId);
-    const payload = mintSyntheticDevicePayload(domain, { integrationNode: integrationTokenId, vehicleNode: v.tokenId });
+    const payload = mintSyntheticDevicePayload(commands.domain, { integrationNode: integrationTokenId, vehicleNode: v.tokenId });
     return { v, payload };
   }
 
@@ -86,13 +92,10 @@ export function createSyntheticDeviceService(deps: SyntheticDeviceDeps) {
     /** POST: without a signature the payload (as GET); with the owner's, the mint request. */
     async mint(user: AuthUser, userDeviceId: string, integrationTokenId: bigint, signature: string | undefined): Promise<SyntheticMintOutcome> {
       const { v, payload } = await checked(user, userDeviceId, integrationTokenId);
-      if (signature === undefined || signature === '') return { kind: 'payload', payload };
-      const digest = hashPayload(payload);
-      const owner = await checkSignature(chain, 'signature', digest, v.owner, signature);
-      if (!owner.ok) {
-        const by = owner.signer ? `; it was signed by ${owner.signer}` : '';
-        throw badRequest(`signature does not match the vehicle owner ${v.owner}${by}. The vehicle NFT's owner must sign the payload from GET …/commands/mint.`);
-      }
+      if (isBlank(signature)) return { kind: 'payload', payload };
+      const ownerSig = await commands.verify('signature', payload, v.owner, signature, (signer) =>
+        `signature does not match the vehicle owner ${v.owner}${signedBy(signer)}. The vehicle NFT's owner must sign the payload from GET …/commands/mint.`,
+      );
       // No nonce in the typehash: never relay a mint the chain already reflects.
       const existing = await onChain('reading the vehicle', () =>
         chain.publicClient.readContract({
@@ -104,51 +107,13 @@ export function createSyntheticDeviceService(deps: SyntheticDeviceDeps) {
       );
       if (existing !== 0n) throw conflict(`Vehicle already has synthetic device ${existing} (on chain).`);
 
-      const request = await db.transaction(async (tx) => {
-        const [locked] = await tx.select().from(userDevices).where(and(eq(userDevices.id, userDeviceId), ownedBy(ownerOf(user)))).for('update');
-        if (!locked) throw notFound(DEVICE_NOT_FOUND);
-        const lv = minted(locked);
-        if (lv.tokenId !== v.tokenId || lv.owner !== v.owner) throw conflict('The vehicle changed meanwhile (token or owner); fetch the payload again.');
+      const request = await commands.enqueue(user, async (tx) => {
+        const locked = await commands.lockVehicle(tx, user, userDeviceId);
+        requireMinted(locked);
+        requireSameVehicle(v, locked);
         await assertMintable(tx, v.tokenId, integrationTokenId);
-
-        // Both drivers (node-postgres, PGlite) answer { rows }.
-        const next = (await tx.execute(sql`select nextval('synthetic_wallet_index')::text as n`)) as unknown as { rows: { n: string }[] };
-        const index = Number(next.rows[0]!.n);
-        const wallet = wallets.account(index);
-        const deviceSig = await wallets.signMint(index, payload);
-        const data = encodeFunctionData({
-          abi: dimoRegistryAbi,
-          functionName: 'mintSyntheticDeviceSign',
-          args: [
-            {
-              integrationNode: integrationTokenId,
-              vehicleNode: v.tokenId,
-              syntheticDeviceSig: deviceSig,
-              vehicleOwnerSig: owner.bytes,
-              syntheticDeviceAddr: wallet.address,
-              attrInfoPairs: [],
-            },
-          ],
-        });
-        const req = await enqueueTransaction(tx, {
-          kind: 'MintSynthetic',
-          userId: user.id,
-          to: chain.deployment.registry,
-          data,
-          subject: { userDeviceId, vehicleTokenId: v.tokenId.toString(), integrationTokenId: integrationTokenId.toString(), address: wallet.address.toLowerCase() },
-        });
-        await tx.insert(syntheticDevices).values({
-          id: newKsuid(),
-          userDeviceId,
-          integrationTokenId,
-          vehicleTokenId: v.tokenId,
-          walletChildIndex: index,
-          address: wallet.address.toLowerCase(),
-          mintRequestId: req.id,
-        });
-        return req;
+        return mintCall(tx, userDeviceId, v, integrationTokenId, payload, ownerSig);
       });
-      deps.onEnqueued?.(request);
       return { kind: 'enqueued', request };
     },
   };

@@ -1,6 +1,9 @@
 // Renders vehicle rows (plus their batch-loaded relations) into the API's UserDevice shape.
 import { getAddress } from 'viem';
-import type { UserDevice } from '../http/schemas.ts';
+import type { UserDevice } from '../domain/views.ts';
+import type { Db, Tx } from '../db/engine.ts';
+import * as repo from '../db/repositories/user-devices.ts';
+import { requestsById } from '../db/repositories/transaction-requests.ts';
 import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
 
 export interface Relations {
@@ -113,4 +116,19 @@ export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicB
       createdAt: r.createdAt,
     };
   });
+}
+
+/** Loads the relations of `rows` (one round of queries, whatever their number) and renders them. */
+export async function loadUserDevices(db: Db | Tx, rows: UserDeviceRow[], publicBaseUrl: string, now: Date): Promise<UserDevice[]> {
+  if (rows.length === 0) return [];
+  const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
+  const requestIds = rows.flatMap((r) => (r.mintRequestId ? [r.mintRequestId] : []));
+  const [privileges, aftermarket, requests, synthetic, integrations] = await Promise.all([
+    repo.privilegesFor(db, tokenIds, now),
+    repo.aftermarketDevicesFor(db, tokenIds),
+    requestsById(db, requestIds),
+    repo.syntheticDevicesFor(db, tokenIds),
+    repo.allIntegrations(db),
+  ]);
+  return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic, integrations }, publicBaseUrl);
 }

@@ -3,20 +3,20 @@
 // a contract wallet), and record the relayed call in the outbox in the same database transaction
 // that links it to the vehicle. The indexer gives the vehicle its token id once the mint is on
 // chain; until then the vehicle's `nft` block shows the request's status.
-import { and, eq } from 'drizzle-orm';
-import { encodeFunctionData, type Address, type Hex } from 'viem';
+import { encodeFunctionData, type Address } from 'viem';
 import type { Db, Tx } from '../db/engine.ts';
-import { metaTransactionRequests, userDevices } from '../db/schema.ts';
-import type { ChainContext } from '../chain/context.ts';
 import { dimoRegistryAbi } from '../chain/abi/index.ts';
-import { enqueueTransaction, IN_FLIGHT, type MetaTxRow } from '../chain/outbox.ts';
+import { statusOf } from '../db/repositories/transaction-requests.ts';
+import { linkMintRequest, type UserDeviceRow } from '../db/repositories/user-devices.ts';
 import { MakeNodeMissingError, type MakeNodes } from '../chain/manufacturers.ts';
-import { attrInfoPairs, hashPayload, mintVehiclePayload, type TypedDataPayload } from '../domain/eip712.ts';
-import { checkSignature, onChain } from './signature-check.ts';
+import { attrInfoPairs, mintVehiclePayload, type TypedDataPayload } from '../domain/eip712.ts';
+import { isBlank, requireAddress, signedBy } from '../domain/registry-command.ts';
+import { isInFlight } from '../domain/relay-state.ts';
+import { onChain } from './signature-check.ts';
 import type { AuthUser } from '../auth/verifier.ts';
-import { ownedBy, type UserDeviceRow } from '../db/repositories/user-devices.ts';
-import { badRequest, conflict, notFound } from '../errors.ts';
-import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
+import { badRequest, conflict } from '../errors.ts';
+import { createRegistryCommands, type CommandOutcome, type RegistryCommandDeps } from './registry-command.ts';
+import type { VehicleService } from './vehicles.ts';
 
 export type MintPayload = TypedDataPayload<'MintVehicleWithDeviceDefinitionSign'>;
 
@@ -30,15 +30,11 @@ export interface MintBody {
   imageDataTransparent?: string;
 }
 
-export type MintOutcome = { kind: 'payload'; payload: MintPayload } | { kind: 'enqueued'; request: MetaTxRow };
+export type MintOutcome = CommandOutcome<'MintVehicleWithDeviceDefinitionSign'>;
 
-export interface VehicleMintDeps {
-  db: Db;
-  chain: ChainContext;
+export interface VehicleMintDeps extends RegistryCommandDeps {
   vehicles: Pick<VehicleService, 'requireOwned'>;
   makeNodes: MakeNodes;
-  /** Called after a mint request is committed (e.g. to wake the relayer). */
-  onEnqueued?: (request: MetaTxRow) => void;
 }
 
 export const MAX_IMAGE_BYTES = 1024 * 1024;
@@ -62,24 +58,15 @@ export function checkPngField(field: string, value: string | undefined): void {
 }
 
 export function createVehicleMintService(deps: VehicleMintDeps) {
-  const { db, chain } = deps;
-  const domain = { chainId: chain.chainId, verifyingContract: chain.deployment.registry };
-
-  function requireAddress(user: AuthUser): Address {
-    if (!user.address) {
-      throw conflict('Your account has no Ethereum address; add a wallet to your account, then mint the vehicle with that wallet.');
-    }
-    return user.address;
-  }
+  const { db } = deps;
+  const commands = createRegistryCommands(deps);
+  const walletOf = (user: AuthUser) => requireAddress(user, 'mint the vehicle');
 
   /** 409 when the vehicle is minted or a mint is in progress; a Failed request allows a new one. */
   async function assertMintable(tx: Db | Tx, row: UserDeviceRow): Promise<void> {
     if (row.tokenId !== null) throw conflict(`Vehicle already minted with token id ${row.tokenId}.`);
-    if (!row.mintRequestId) return;
-    const [req] = await tx.select({ status: metaTransactionRequests.status }).from(metaTransactionRequests).where(eq(metaTransactionRequests.id, row.mintRequestId));
-    if (req && (IN_FLIGHT as readonly string[]).includes(req.status)) {
-      throw conflict(`Vehicle minting already in progress (request ${row.mintRequestId}, ${req.status}).`);
-    }
+    const status = await statusOf(tx, row.mintRequestId);
+    if (isInFlight(status)) throw conflict(`Vehicle minting already in progress (request ${row.mintRequestId}, ${status}).`);
   }
 
   async function payloadFor(row: UserDeviceRow, owner: Address): Promise<MintPayload> {
@@ -91,7 +78,7 @@ export function createVehicleMintService(deps: VehicleMintDeps) {
       if (err instanceof MakeNodeMissingError) throw conflict(err.message);
       throw err;
     }
-    return mintVehiclePayload(domain, {
+    return mintVehiclePayload(commands.domain, {
       manufacturerNode,
       owner,
       deviceDefinitionId: row.definitionId,
@@ -101,34 +88,28 @@ export function createVehicleMintService(deps: VehicleMintDeps) {
     });
   }
 
-  /** The bytes to relay when `signature` is the owner's over `payload` (ECDSA, or ERC-1271 for a contract wallet); 400 otherwise. */
-  async function verifiedSignature(payload: MintPayload, owner: Address, signature: string): Promise<Hex> {
-    const check = await checkSignature(chain, 'signature', hashPayload(payload), owner, signature);
-    if (check.ok) return check.bytes;
-    const by = check.signer ? `; it was signed by ${check.signer}` : '';
-    throw badRequest(`The signature does not match the vehicle owner ${owner}${by}. Sign the payload from GET …/commands/mint with the owner's wallet.`);
-  }
-
   return {
     /** GET …/commands/mint: the payload the caller's wallet signs. */
     async payload(user: AuthUser, userDeviceId: string): Promise<MintPayload> {
       const row = await deps.vehicles.requireOwned(user, userDeviceId);
       await assertMintable(db, row);
-      return payloadFor(row, requireAddress(user));
+      return payloadFor(row, walletOf(user));
     },
 
     /** POST …/commands/mint: without a signature, the payload (SDK form); with one, the mint request. */
     async submit(user: AuthUser, userDeviceId: string, body: MintBody): Promise<MintOutcome> {
       const row = await deps.vehicles.requireOwned(user, userDeviceId);
       await assertMintable(db, row);
-      const owner = requireAddress(user);
+      const owner = walletOf(user);
       const signature = body.signature ?? body.userSignature;
       checkPngField('imageData', body.imageData);
       checkPngField('imageDataTransparent', body.imageDataTransparent);
       const payload = await payloadFor(row, owner);
-      if (signature === undefined || signature === '') return { kind: 'payload', payload };
+      if (isBlank(signature)) return { kind: 'payload', payload };
 
-      const sig = await verifiedSignature(payload, owner, signature);
+      const sig = await commands.verify('signature', payload, owner, signature, (signer) =>
+        `The signature does not match the vehicle owner ${owner}${signedBy(signer)}. Sign the payload from GET …/commands/mint with the owner's wallet.`,
+      );
       const m = payload.message;
       const data = encodeFunctionData({
         abi: dimoRegistryAbi,
@@ -136,26 +117,16 @@ export function createVehicleMintService(deps: VehicleMintDeps) {
         args: [BigInt(m.manufacturerNode), m.owner, m.deviceDefinitionId, attrInfoPairs(m), sig],
       });
 
-      const request = await db.transaction(async (tx) => {
+      const request = await commands.enqueue(user, async (tx) => {
         // Re-checked under the row lock: a concurrent POST (or the indexer) may have got here first.
-        const [locked] = await tx
-          .select()
-          .from(userDevices)
-          .where(and(eq(userDevices.id, userDeviceId), ownedBy(ownerOf(user))))
-          .for('update');
-        if (!locked) throw notFound(DEVICE_NOT_FOUND);
-        await assertMintable(tx, locked);
-        const req = await enqueueTransaction(tx, {
+        await assertMintable(tx, await commands.lockVehicle(tx, user, userDeviceId));
+        return {
           kind: 'MintVehicle',
-          userId: user.id,
-          to: chain.deployment.registry,
           data,
           subject: { userDeviceId, owner: owner.toLowerCase() },
-        });
-        await tx.update(userDevices).set({ mintRequestId: req.id, updatedAt: new Date() }).where(eq(userDevices.id, userDeviceId));
-        return req;
+          link: (tx, req) => linkMintRequest(tx, userDeviceId, req.id),
+        };
       });
-      deps.onEnqueued?.(request);
       return { kind: 'enqueued', request };
     },
   };

@@ -3,15 +3,18 @@ import type { Db } from '../db/engine.ts';
 import type { DefinitionCatalog, DeviceDefinition } from '../definitions/catalog.ts';
 import type { DefinitionSnapshot, UserDeviceMetadata } from '../db/schema.ts';
 import * as repo from '../db/repositories/user-devices.ts';
-import { AppError, ErrorCode, badRequest, conflict, notFound } from '../errors.ts';
-import type { UserDevice } from '../http/schemas.ts';
+import { AppError, ErrorCode, badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { requestsById } from '../db/repositories/transaction-requests.ts';
+import type { UserDevice } from '../domain/views.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { parseCountryCode } from '../domain/country.ts';
 import { parseVin } from '../domain/vin.ts';
 import { createBatcher } from '../domain/batcher.ts';
 import { createMonotonicKsuids } from '../domain/ids.ts';
-import { renderUserDevices } from './user-device-view.ts';
-import { privilegeName } from '../domain/share-request.ts';
+import { loadUserDevices } from './user-device-view.ts';
+import { grantAccess, privilegeName } from '../domain/privileges.ts';
+import { emitEvent } from '../events/outbox.ts';
+import { vehicleEvent } from '../events/payloads.ts';
 
 export interface Page<T> {
   items: T[];
@@ -65,20 +68,7 @@ export function createVehicleService(deps: VehicleServiceDeps) {
     { maxBatch: 200, maxInFlight: 4 },
   );
 
-  async function render(rows: repo.UserDeviceRow[]): Promise<UserDevice[]> {
-    const tokenIds = rows.flatMap((r) => (r.tokenId !== null ? [r.tokenId] : []));
-    const requestIds = rows.flatMap((r) => (r.mintRequestId ? [r.mintRequestId] : []));
-    if (rows.length === 0) return [];
-    // One round of queries for the whole page, whatever its size (no per-vehicle query).
-    const [privileges, aftermarket, requests, synthetic, integrations] = await Promise.all([
-      repo.privilegesFor(db, tokenIds, now()),
-      repo.aftermarketDevicesFor(db, tokenIds),
-      repo.requestsById(db, requestIds),
-      repo.syntheticDevicesFor(db, tokenIds),
-      repo.allIntegrations(db),
-    ]);
-    return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic, integrations }, publicBaseUrl);
-  }
+  const render = (rows: repo.UserDeviceRow[]): Promise<UserDevice[]> => loadUserDevices(db, rows, publicBaseUrl, now());
 
   async function page(rows: repo.UserDeviceRow[], limit: number): Promise<Page<UserDevice>> {
     const more = rows.length > limit;
@@ -88,16 +78,20 @@ export function createVehicleService(deps: VehicleServiceDeps) {
 
   async function create(user: AuthUser, def: DeviceDefinition, countryCode: string, vin: string | null, canProtocol?: string) {
     const metadata: UserDeviceMetadata = { powertrainType: def.powertrainType, ...(canProtocol ? { canProtocol } : {}) };
-    const row = await repo.insertUserDevice(db, {
-      id: nextId(),
-      userId: user.id,
-      definitionId: def.id,
-      definition: snapshot(def),
-      vin,
-      countryCode,
-      metadata,
+    return db.transaction(async (tx) => {
+      const row = await repo.insertUserDevice(tx, {
+        id: nextId(),
+        userId: user.id,
+        definitionId: def.id,
+        definition: snapshot(def),
+        vin,
+        countryCode,
+        metadata,
+      });
+      const [view] = await loadUserDevices(tx, [row], publicBaseUrl, now());
+      await emitEvent(tx, vehicleEvent('vehicle.registered', row, view!));
+      return view!;
     });
-    return (await render([row]))[0]!;
   }
 
   return {
@@ -106,6 +100,19 @@ export function createVehicleService(deps: VehicleServiceDeps) {
       const row = await findOwned({ owner: ownerOf(user), id });
       if (!row) throw notFound(DEVICE_NOT_FOUND);
       return row;
+    },
+
+    /**
+     * Read access for a route that needs `privilege` (issue 14): the owner, or a grantee whose
+     * address holds it unexpired now. A grantee without it gets a 403 naming it; anyone holding
+     * nothing on the vehicle gets the same 404 as for a vehicle that does not exist.
+     */
+    async requirePrivilege(user: AuthUser, id: string, privilege: number, what: string): Promise<void> {
+      if (await findOwned({ owner: ownerOf(user), id })) return;
+      const held = user.address ? await repo.heldPrivilegesByDeviceId(db, id, user.address.toLowerCase(), now()) : [];
+      const access = grantAccess(held, privilege, what);
+      if (access.allowed) return;
+      throw access.status === 403 ? forbidden(access.message) : notFound(DEVICE_NOT_FOUND);
     },
 
     async register(user: AuthUser, body: { deviceDefinitionId: string; countryCode: string; canProtocol?: string }): Promise<UserDevice> {
@@ -157,10 +164,12 @@ export function createVehicleService(deps: VehicleServiceDeps) {
           throw conflict(`Vehicle was minted with token id ${row.tokenId}. Burn the NFT first to delete the vehicle.`);
         }
         if (row.mintRequestId) {
-          const [mint] = await repo.requestsById(tx, [row.mintRequestId]);
+          const [mint] = await requestsById(tx, [row.mintRequestId]);
           if (mint && mint.status !== 'Failed') throw conflict('Vehicle minting in progress; wait for it to finish, then burn the NFT to delete this vehicle.');
         }
+        const [view] = await loadUserDevices(tx, [row], publicBaseUrl, now());
         await repo.deleteUserDevice(tx, id);
+        await emitEvent(tx, vehicleEvent('vehicle.deleted', row, view!));
       });
     },
   };

@@ -10,6 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -19,7 +20,6 @@ import {
   BlobRangeNotSatisfiableError,
 } from './blob-store.ts';
 import type { BlobInfo, BlobRead, BlobStore, ByteRange, PresignGetOptions, PutOptions } from './blob-store.ts';
-import { presignGetUrl } from './sigv4-presign.ts';
 
 export interface S3BlobStoreOptions {
   /** Owned by the store from now on: `close()` destroys it. */
@@ -165,20 +165,13 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
 
   async function presignGet(key: string, opts: PresignGetOptions): Promise<string> {
     assertValidBlobKey(key);
-    const credentials = await client.config.credentials();
-    const region = await client.config.region();
-    const query: Record<string, string> = {};
-    if (opts.contentType) query['response-content-type'] = opts.contentType;
-    if (opts.contentDisposition) query['response-content-disposition'] = opts.contentDisposition;
-    return presignGetUrl({
-      origin: await originOf(client, region),
-      pathSegments: [bucket, ...key.split('/')], // path-style, like every other request this client makes
-      query,
-      credentials,
-      region,
-      expiresInSeconds: opts.expiresInSeconds,
-      now: now(),
+    const command = new GetObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      ...(opts.contentType ? { ResponseContentType: opts.contentType } : {}),
+      ...(opts.contentDisposition ? { ResponseContentDisposition: opts.contentDisposition } : {}),
     });
+    return getSignedUrl(client, command, { expiresIn: opts.expiresInSeconds, signingDate: now() });
   }
 
   async function ping(): Promise<void> {
@@ -199,13 +192,6 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
 }
 
 // The configured endpoint, or AWS's regional one.
-async function originOf(client: S3Client, region: string): Promise<string> {
-  const endpoint = client.config.endpoint ? await client.config.endpoint() : undefined;
-  if (!endpoint) return `https://s3.${region}.amazonaws.com`;
-  const port = endpoint.port ? `:${endpoint.port}` : '';
-  return `${endpoint.protocol}//${endpoint.hostname}${port}${endpoint.path}`;
-}
-
 function statusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }

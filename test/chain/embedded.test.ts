@@ -150,7 +150,7 @@ describe('indexing a chain restarted from its state file', () => {
     const db = await createTestDatabase();
     try {
       const device = await mintDevice(chain, 'pruned-1');
-      const indexer = createIndexer({ database: db, chain: chain.context });
+      const indexer = createIndexer({ database: db, chain: chain.context, publicBaseUrl: 'http://localhost:8080' });
       for (let i = 0; i < 20 && !(await indexer.tick()).caughtUp; i++);
       const names = (await db.db.select().from(integrations)).map((r) => r.name).sort();
       assert.deepEqual(names, ['SmartCar', 'Tesla']);

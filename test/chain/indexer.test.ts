@@ -74,6 +74,7 @@ describe('indexer', () => {
       batchBlocks: opts.batchBlocks,
       reorgWindowBlocks: opts.reorgWindowBlocks,
       pollIntervalMs: 20,
+      publicBaseUrl: 'http://localhost:8080',
     });
     indexers.push(ix);
     return ix;

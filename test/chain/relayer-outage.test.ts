@@ -7,17 +7,11 @@ import { createRelayer } from '../../src/chain/relayer.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startChain, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext, rowOf, startRpcProxy } from './relayer-helpers.ts';
+import { until } from '../helpers/eventually.ts';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, boundMs: number, check: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + boundMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await delay(50);
-  }
-  assert.fail(`${what}: not within ${boundMs} ms`);
-}
+const waitFor = (what: string, boundMs: number, check: () => Promise<boolean>) => until(what, check, boundMs);
 
 describe('relayer outage', () => {
   let c: ChainFixture;

@@ -62,7 +62,7 @@ describe('worker monitor', () => {
 
   it('reports the indexer lag in blocks and seconds and fails /ready past the limit', async () => {
     const chain = relayerContext(c);
-    const indexer = createIndexer({ database, chain });
+    const indexer = createIndexer({ database, chain, publicBaseUrl: 'http://localhost:8080' });
     for (let i = 0; i < 20 && !(await indexer.tick()).caughtUp; i++);
     let clock = Date.now();
     const monitor = createWorkerMonitor({ database, chain, relayer: { health: healthy }, indexer: { health: healthy }, maxIndexerLagMs: 30_000, now: () => clock });
@@ -121,7 +121,7 @@ describe('worker monitor', () => {
 
   it('fails an indexer tick that cannot take the cursor lock instead of hanging, naming the database', { skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL (DATABASE_URL)' }, async () => {
     const chain = relayerContext(c);
-    const indexer = createIndexer({ database, chain });
+    const indexer = createIndexer({ database, chain, publicBaseUrl: 'http://localhost:8080' });
     for (let i = 0; i < 20 && !(await indexer.tick()).caughtUp; i++);
     await c.testClient.mine({ blocks: 1 });
     const locker = new pg.Client({ connectionString: database.url! });

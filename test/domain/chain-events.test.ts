@@ -3,19 +3,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeAbiParameters, pad, toEventSelector, type AbiEvent, type Hex } from 'viem';
 import { dimoRegistryAbi, nodeNftAbi } from '../../src/chain/abi/index.ts';
-import { decodeLogs, type ChainEvent, type ContractAddresses, type RawLog } from '../../src/domain/chain-events.ts';
-import {
-  MAX_EXPIRY,
-  applyEvents,
-  diffWorld,
-  emptyWorld,
-  keysOf,
-  privilegeKey,
-  snapshotRows,
-  type DeviceRow,
-  type VehicleRow,
-  type World,
-} from '../../src/domain/chain-effects.ts';
+import { createLogDecoder, type ChainEvent, type ContractAddresses, type RawLog } from '../../src/domain/chain-events.ts';
+import { MAX_EXPIRY, applyEvents } from '../../src/domain/chain-effects.ts';
+import { diffWorld, emptyWorld, keysOf, privilegeKey, snapshotRows, type DeviceRow, type VehicleRow, type World } from '../../src/domain/chain-world.ts';
 
 const A: ContractAddresses = {
   registry: '0x00000000000000000000000000000000000000a1',
@@ -25,6 +15,7 @@ const A: ContractAddresses = {
   manufacturerId: '0x00000000000000000000000000000000000000a5',
   integrationId: '0x00000000000000000000000000000000000000a6',
 };
+const decodeLogs = createLogDecoder({ registry: dimoRegistryAbi, nodeNft: nodeNftAbi });
 const ALICE = '0x1111111111111111111111111111111111111111';
 const BOB = '0x2222222222222222222222222222222222222222';
 const ZERO = '0x0000000000000000000000000000000000000000';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PRIVILEGE_IDS, PRIVILEGES, isPrivilegeId, privilegeById } from '../../src/domain/privileges.ts';
+import { PRIVILEGE_IDS, PRIVILEGES, grantAccess, isPrivilegeId, privilegeById } from '../../src/domain/privileges.ts';
 
 describe('privilege catalogue', () => {
   it('lists DIMO’s vehicle privileges 1–8 in id order', () => {
@@ -43,3 +43,31 @@ describe('privilege catalogue', () => {
 });
 
 type Privilege = (typeof PRIVILEGES)[number];
+
+describe('grantee access to a route that needs a privilege', () => {
+  const what = "read this vehicle's error codes";
+  it('allows a grantee holding the privilege, whatever else it holds', () => {
+    assert.deepEqual(grantAccess([1], 1, what), { allowed: true });
+    assert.deepEqual(grantAccess([3, 1, 4], 1, what), { allowed: true });
+  });
+
+  it('answers 404 to a caller holding nothing, as for a vehicle that does not exist', () => {
+    assert.deepEqual(grantAccess([], 1, what), { allowed: false, status: 404 });
+  });
+
+  it('answers 403 naming the missing privilege and what the grantee holds', () => {
+    const a = grantAccess([4, 3, 3], 1, what);
+    assert.equal(a.allowed, false);
+    assert.equal(a.allowed === false && a.status, 403);
+    assert.equal(
+      a.allowed === false && a.status === 403 && a.message,
+      "privilege 1 (VEHICLE_NON_LOCATION_DATA) required to read this vehicle's error codes; your address holds " +
+        '3 (VEHICLE_CURRENT_LOCATION), 4 (VEHICLE_ALL_TIME_LOCATION) on this vehicle. Ask its owner to share privilege 1.',
+    );
+  });
+
+  it('names a privilege the catalogue does not know by its number', () => {
+    const a = grantAccess([42], 2, 'send commands');
+    assert.match(a.allowed === false && a.status === 403 ? a.message : '', /^privilege 2 \(VEHICLE_COMMANDS\) required to send commands; your address holds 42 \(PRIVILEGE_42\)/);
+  });
+});

@@ -118,3 +118,55 @@ describe('another user\'s vehicle is a 404 on every route that takes a userDevic
     assert.deepEqual(documented.filter((x) => !covered.has(x)).sort(), [], 'add these routes to ROUTES');
   });
 });
+
+// The same rule for webhook subscriptions: another user's subscription (and its deliveries) is a 404.
+const WEBHOOK_ROUTES: { method: string; route: string; path: (id: string) => string; body?: unknown }[] = [
+  { method: 'GET', route: '/v1/webhooks/{id}', path: (id) => `/v1/webhooks/${id}` },
+  { method: 'PATCH', route: '/v1/webhooks/{id}', path: (id) => `/v1/webhooks/${id}`, body: { description: 'mine now' } },
+  { method: 'DELETE', route: '/v1/webhooks/{id}', path: (id) => `/v1/webhooks/${id}` },
+  { method: 'POST', route: '/v1/webhooks/{id}/rotate-secret', path: (id) => `/v1/webhooks/${id}/rotate-secret` },
+  { method: 'POST', route: '/v1/webhooks/{id}/test', path: (id) => `/v1/webhooks/${id}/test` },
+  { method: 'GET', route: '/v1/webhooks/{id}/deliveries', path: (id) => `/v1/webhooks/${id}/deliveries` },
+  {
+    method: 'POST',
+    route: '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    path: (id) => `/v1/webhooks/${id}/deliveries/${'0'.repeat(32)}/redeliver`,
+  },
+];
+
+describe("another user's webhook subscription is a 404 on every /v1/webhooks/{id} route", () => {
+  let t: TestApp;
+  let alice: string;
+  let bob: string;
+  before(async () => {
+    t = await createTestApp({ catalog: emptyCatalog });
+    alice = await t.token('alice', ALICE_ADDR);
+    bob = await t.token('bob', BOB_ADDR);
+  });
+  after(() => t.close());
+
+  for (const row of WEBHOOK_ROUTES) {
+    it(`${row.method} ${row.route}: 404 for another user's subscription, exactly as for a missing one`, async () => {
+      const created = await t.request('POST', '/v1/webhooks', { token: alice, body: { url: 'http://127.0.0.1:9/hook', events: ['*'] } });
+      assert.equal(created.status, 201, created.text);
+      const id = created.json.id;
+      const foreign = await t.request(row.method, row.path(id), { token: bob, body: row.body });
+      assertError(foreign, 404, { error: 'NOT_FOUND' });
+      const missing = await t.request(row.method, row.path(newKsuid()), { token: bob, body: row.body });
+      assert.deepEqual({ ...foreign.json, requestId: undefined }, { ...missing.json, requestId: undefined });
+      const still = await t.request('GET', `/v1/webhooks/${id}`, { token: alice });
+      assert.equal(still.status, 200);
+      assert.equal(still.json.description, '', 'bob changed it');
+      assert.equal((await t.request('GET', '/v1/webhooks', { token: bob })).json.webhooks.length, 0);
+    });
+  }
+
+  it('has a row for every documented route with {id} under /v1/webhooks', async () => {
+    const doc = (await t.request('GET', '/v1/openapi.json')).json;
+    const documented = Object.entries<any>(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/webhooks/{id}'))
+      .flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    const covered = new Set(WEBHOOK_ROUTES.map((r) => `${r.method} ${r.route}`));
+    assert.deepEqual(documented.filter((x) => !covered.has(x)).sort(), []);
+  });
+});

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { userKeySegment } from '../../src/domain/files/keys.ts';
 import { createFsBlobStore } from '../../src/storage/fs-blob-store.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { until } from '../helpers/eventually.ts';
 import {
   abandonUpload,
   createVehicle,
@@ -44,13 +45,7 @@ async function openFilesUnder(dir: string): Promise<string[] | null> {
 }
 
 /** Waits (boundedly) for a condition the server reaches asynchronously, e.g. a closed handle. */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail(`never happened: ${what}`);
-}
+const eventually = (check: () => Promise<boolean>, what: string) => until(what, check, 5000, 25);
 
 describe('documents over HTTP (fs store)', () => {
   let t: TestApp;
@@ -72,15 +67,15 @@ describe('documents over HTTP (fs store)', () => {
   });
 
   describe('bad input (each answers 4xx and stores nothing)', () => {
-    let before: string[];
+    let storedBefore: string[];
     const expect = async (r: Promise<{ status: number; json: any }>, status: number, message?: RegExp) => {
       const res = await r;
       assert.equal(res.status, status, JSON.stringify(res.json));
       if (message) assert.match(res.json.message, message);
-      assert.deepEqual(await filesUnder(root), before, 'nothing stored');
+      assert.deepEqual(await filesUnder(root), storedBefore, 'nothing stored');
     };
-    it('captures the store before the bad uploads', async () => {
-      before = await filesUnder(root);
+    before(async () => {
+      storedBefore = await filesUnder(root);
     });
 
     it('rejects a form without a file part', () =>
@@ -131,7 +126,7 @@ describe('documents over HTTP (fs store)', () => {
     it('rejects a field that is far too long', () =>
       expect(rawUpload(t, alice, textPart('name', 'n'.repeat(10_000)) + textPart('type', 'Other') + fileHead() + '%PDF-1.7\r\n' + END), 400, /too long/));
     it('still stores nothing after all of the above', async () => {
-      assert.deepEqual(await filesUnder(root), before);
+      assert.deepEqual(await filesUnder(root), storedBefore);
     });
   });
 

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SignJWT, generateKeyPair, type CryptoKey } from 'jose';
 import { buildApp, type AppDeps } from '../../src/app.ts';
+import { createServices, type Services } from '../../src/composition.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createTokenVerifier } from '../../src/auth/verifier.ts';
 import { createDefinitionCatalog, type DefinitionCatalog } from '../../src/definitions/catalog.ts';
@@ -54,6 +55,8 @@ export interface TestApp {
   config: Config;
   /** The app's blob store: `deps.blobStore`, or by default an fs store in a temp dir removed on close. */
   blobStore: BlobStore;
+  /** The services behind the routes (createServices, as `serve` builds them), for set-up a route does not offer. */
+  services: Services;
   /** A bearer token for `sub` (optionally with an address). */
   token(sub: string, address?: string): Promise<string>;
   /** fetch against the app with an optional token and JSON body; returns status, parsed JSON and headers. */
@@ -75,7 +78,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const verifier = createTokenVerifier([{ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, key: issuer.publicKey }]);
   const blobDir = opts.deps?.blobStore ? undefined : mkdtempSync(join(tmpdir(), 'devices-api-test-blobs-'));
   const blobStore = opts.deps?.blobStore ?? createFsBlobStore({ root: blobDir! });
-  const app = await buildApp({ config, database, catalog, verifier, ...opts.deps, blobStore });
+  const deps: AppDeps = { config, database, catalog, verifier, ...opts.deps, blobStore };
+  const services = opts.deps?.services ?? createServices(config, deps);
+  const app = await buildApp({ ...deps, services });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -87,6 +92,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     issuer,
     config,
     blobStore,
+    services,
     token: (sub, address) => issuer.token(sub, { address }),
     request: async (method, path, o = {}) => {
       const headers: Record<string, string> = { ...o.headers };

@@ -22,16 +22,7 @@ export async function signTyped(account: LocalAccount, td: Payload, domainOverri
   return account.signTypedData({ domain, types, primaryType: td.primaryType, message });
 }
 
-/** Polls `fn` until it returns something truthy. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from './eventually.ts';
 
 export interface ChainApp {
   c: ChainFixture;
@@ -58,7 +49,7 @@ export async function startChainApp(opts: Omit<TestAppOptions, 'deps'> & { deps?
     });
     t = await createTestApp({ ...opts, deps: { chain: ctx, ...opts.deps } });
     const relayer = createRelayer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
-    const indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50 });
+    const indexer = createIndexer({ database: t.database, chain: ctx, pollIntervalMs: 50, publicBaseUrl: t.config.publicBaseUrl });
     relayer.start();
     indexer.start();
     const app = t;

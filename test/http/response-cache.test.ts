@@ -8,6 +8,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { emptyCatalog } from '../helpers/http-assert.ts';
 import { userDevices } from '../../src/db/schema.ts';
 import { insertVehicle } from '../helpers/vehicles.ts';
+import { until } from '../helpers/eventually.ts';
 
 async function cacheHits(t: TestApp): Promise<number> {
   const text = await (await fetch(`${t.url}/metrics`)).text();
@@ -15,13 +16,7 @@ async function cacheHits(t: TestApp): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-async function eventually(check: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = (check: () => Promise<boolean>, what: string) => until(what, check, 5000, 20);
 
 describe('response cache', () => {
   let t: TestApp;

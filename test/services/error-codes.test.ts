@@ -17,7 +17,7 @@ describe('error-code submissions that arrive together', () => {
   const service = () =>
     createErrorCodeService({
       db: database.db,
-      vehicles: { requireOwned: async () => ({ definition: BRONCO_2021 }) as unknown as UserDeviceRow },
+      vehicles: { requireOwned: async () => ({ definition: BRONCO_2021 }) as unknown as UserDeviceRow, requirePrivilege: async () => {} },
       catalog: createDtcCatalog(),
     });
 
@@ -84,7 +84,7 @@ describe('error-code submissions that arrive together', () => {
     const toyotaDef = { ...BRONCO_2021, make: { id: 'toyota', name: 'Toyota' } };
     const s = createErrorCodeService({
       db: database.db,
-      vehicles: { requireOwned: async (_u, id) => ({ definition: id === ford ? BRONCO_2021 : toyotaDef }) as unknown as UserDeviceRow },
+      vehicles: { requireOwned: async (_u, id) => ({ definition: id === ford ? BRONCO_2021 : toyotaDef }) as unknown as UserDeviceRow, requirePrivilege: async () => {} },
       catalog: createDtcCatalog(),
     });
     const toyota = await insertVehicle(database.db, { userId: USER.id });

@@ -2,11 +2,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Db } from '../../src/db/engine.ts';
-import { integrations } from '../../src/db/schema.ts';
+import { integrations, nftPrivileges, userDevices } from '../../src/db/schema.ts';
+import { newKsuid } from '../../src/domain/ids.ts';
 import { emptyCatalog } from '../helpers/http-assert.ts';
 import { createVehicleService } from '../../src/services/vehicles.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { insertPairedDevice, insertPrivilege, insertRequest, insertVehicle } from '../helpers/vehicles.ts';
+import { BRONCO_2021, insertPairedDevice, insertPrivilege, insertRequest, insertVehicle } from '../helpers/vehicles.ts';
 
 /** The database, counting the queries built through it (every repository query starts with one of these). */
 function counting(db: Db) {
@@ -59,5 +60,41 @@ describe('vehicle lists: queries per page', () => {
     }
     assert.equal(counts[0], counts[1], `queries: ${counts.join(' vs ')}`);
     assert.ok(counts[0]! <= 6, `one list query plus one per relation (5), got ${counts[0]}`);
+  });
+
+  it('reads /shared of 3 and of 500 shared vehicles with the same one round of queries', async () => {
+    /** `n` minted vehicles of other users, each shared with `grantee` (privileges 1 and 3), in one insert per table. */
+    async function sharedWith(grantee: string, n: number, firstToken: bigint) {
+      const tokens = Array.from({ length: n }, (_, i) => firstToken + BigInt(i));
+      const expiry = new Date(Date.now() + 3600_000);
+      await database.db.insert(userDevices).values(
+        tokens.map((tokenId) => ({
+          id: newKsuid(),
+          userId: `owner-${tokenId}`,
+          definitionId: BRONCO_2021.id,
+          definition: BRONCO_2021,
+          countryCode: 'USA',
+          metadata: { powertrainType: 'ICE' as const },
+          tokenId,
+        })),
+      );
+      await database.db.insert(nftPrivileges).values(tokens.flatMap((tokenId) => [1, 3].map((privilege) => ({ tokenId, privilege, userAddress: grantee, expiry }))));
+    }
+    const few = '0x000000000000000000000000000000000000f003';
+    const many = '0x000000000000000000000000000000000000f500';
+    await sharedWith(few, 3, 10_000n);
+    await sharedWith(many, 500, 20_000n);
+    const counts: number[] = [];
+    for (const [address, n] of [[few, 3], [many, 500]] as const) {
+      const { db, counter } = counting(database.db);
+      const service = createVehicleService({ db, catalog: emptyCatalog, publicBaseUrl: 'http://api.test' });
+      counter.queries = 0;
+      const page = await service.listShared({ id: `grantee-${n}`, address }, 2000);
+      assert.equal(page.items.length, n);
+      assert.ok(page.items.every((d) => d.privileges?.map((p) => p.id).join() === '1,3'));
+      counts.push(counter.queries);
+    }
+    assert.equal(counts[0], counts[1], `queries: ${counts.join(' vs ')}`);
+    assert.ok(counts[0]! <= 6, `the list query, then one query per relation side by side (5), got ${counts[0]}`);
   });
 });

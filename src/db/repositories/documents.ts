@@ -5,8 +5,9 @@ import type { Db, Tx } from '../engine.ts';
 import { documents } from '../schema.ts';
 import type { DocumentCursor } from '../../domain/documents.ts';
 
-export type DocumentRow = typeof documents.$inferSelect;
-export type NewDocumentRow = typeof documents.$inferInsert;
+import type { DocumentRow, NewDocumentRow } from './rows.ts';
+
+export type { DocumentRow, NewDocumentRow } from './rows.ts';
 
 const visible = (userId: string) => and(eq(documents.userId, userId), eq(documents.state, 'ready'));
 
@@ -92,7 +93,7 @@ export async function usedBytes(db: Db | Tx, userId: string): Promise<number> {
 }
 
 /** Hides a ready document from its owner; returns it, or undefined if not theirs or already going. */
-export async function markDeleting(db: Db, userId: string, id: string): Promise<DocumentRow | undefined> {
+export async function markDeleting(db: Db | Tx, userId: string, id: string): Promise<DocumentRow | undefined> {
   const [row] = await db
     .update(documents)
     .set({ state: 'deleting' })

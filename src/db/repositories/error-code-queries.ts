@@ -5,7 +5,9 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../engine.ts';
 import { errorCodeQueries, type StoredErrorCode } from '../schema.ts';
 
-export type ErrorCodeQueryRow = typeof errorCodeQueries.$inferSelect;
+import type { ErrorCodeQueryRow } from './rows.ts';
+
+export type { ErrorCodeQueryRow } from './rows.ts';
 export type { StoredErrorCode };
 
 const NEWEST_FIRST = [desc(errorCodeQueries.requestedAt), desc(errorCodeQueries.id)];
@@ -17,16 +19,18 @@ export interface NewErrorCodeQuery {
 }
 
 /**
- * Stores several queries in one statement (and one commit), each stamped with the clock as its
- * row is written so queries keep their order. Nothing is read back: the callers already have
- * everything they answer with. Fails as a whole, like any statement, e.g. when one vehicle was
- * deleted meanwhile (foreign key violation, 23503).
+ * Stores several queries in one statement, each stamped with the clock as its row is written so
+ * queries keep their order; returns each id with its stamp (the events about them carry it).
+ * Fails as a whole, like any statement, e.g. when one vehicle was deleted meanwhile (foreign key
+ * violation, 23503).
  */
-export async function insertQueries(db: Db, rows: NewErrorCodeQuery[]): Promise<void> {
-  await db.execute(sql`insert into ${errorCodeQueries} (id, user_device_id, codes, requested_at)
+export async function insertQueries(db: Db | Tx, rows: NewErrorCodeQuery[]): Promise<Map<string, Date>> {
+  const result = (await db.execute(sql`insert into ${errorCodeQueries} (id, user_device_id, codes, requested_at)
     select r.id, r.user_device_id, r.codes, clock_timestamp()
     from jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ id: r.id, user_device_id: r.userDeviceId, codes: r.codes })))}::jsonb)
-      as r(id text, user_device_id text, codes jsonb)`);
+      as r(id text, user_device_id text, codes jsonb)
+    returning id, (extract(epoch from requested_at) * 1000)::float8 as ms`)) as unknown as { rows: { id: string; ms: number | string }[] };
+  return new Map(result.rows.map((r) => [r.id, new Date(Number(r.ms))]));
 }
 
 export async function queryExists(db: Db | Tx, userDeviceId: string, id: string): Promise<boolean> {

@@ -4,13 +4,9 @@ import { and, desc, eq, gt, inArray, isNotNull, lt, or, sql, type SQL } from 'dr
 import type { Db, Tx } from '../engine.ts';
 import { aftermarketDevices, integrations, metaTransactionRequests, nftPrivileges, syntheticDevices, userDevices } from '../schema.ts';
 
-export type UserDeviceRow = typeof userDevices.$inferSelect;
-export type NewUserDeviceRow = typeof userDevices.$inferInsert;
-export type PrivilegeRow = typeof nftPrivileges.$inferSelect;
-export type AftermarketDeviceRow = typeof aftermarketDevices.$inferSelect;
-export type MetaTxRow = typeof metaTransactionRequests.$inferSelect;
-export type SyntheticDeviceRow = typeof syntheticDevices.$inferSelect;
-export type IntegrationRow = typeof integrations.$inferSelect;
+import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, NewUserDeviceRow, PrivilegeRow, SyntheticDeviceRow, UserDeviceRow } from './rows.ts';
+
+export type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, UserDeviceRow } from './rows.ts';
 /** A synthetic device with its mint request (null when minted elsewhere or the request is gone). */
 export interface SyntheticWithRequest {
   device: SyntheticDeviceRow;
@@ -36,6 +32,26 @@ export async function findOwned(db: Db | Tx, owner: Owner, id: string): Promise<
     .where(and(eq(userDevices.id, id), ownedBy(owner)))
     .limit(1);
   return rows[0];
+}
+
+/** The id of the owner's vehicle carrying `tokenId`, if any. */
+export async function ownedIdWithToken(db: Db | Tx, owner: Owner, tokenId: bigint): Promise<string | null> {
+  const [row] = await db
+    .select({ id: userDevices.id })
+    .from(userDevices)
+    .where(and(eq(userDevices.tokenId, tokenId), ownedBy(owner)))
+    .limit(1);
+  return row?.id ?? null;
+}
+
+/** The owner's vehicle, row-locked until the end of the transaction. */
+export async function lockOwned(tx: Tx, owner: Owner, id: string): Promise<UserDeviceRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(userDevices)
+    .where(and(eq(userDevices.id, id), ownedBy(owner)))
+    .for('update');
+  return row;
 }
 
 /** ownedBy for a row already read: the same rule, for callers that fetched by id. */
@@ -82,7 +98,17 @@ export async function listShared(db: Db, address: string, now: Date, limit: numb
     .limit(limit);
 }
 
-export async function privilegesFor(db: Db, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
+/** Privilege ids `address` holds unexpired at `now` on the vehicle with this id (none when unminted or unknown). */
+export async function heldPrivilegesByDeviceId(db: Db, userDeviceId: string, address: string, now: Date): Promise<number[]> {
+  const rows = await db
+    .select({ privilege: nftPrivileges.privilege })
+    .from(nftPrivileges)
+    .innerJoin(userDevices, eq(userDevices.tokenId, nftPrivileges.tokenId))
+    .where(and(eq(userDevices.id, userDeviceId), eq(nftPrivileges.userAddress, address), gt(nftPrivileges.expiry, now)));
+  return rows.map((r) => r.privilege);
+}
+
+export async function privilegesFor(db: Db | Tx, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
   if (tokenIds.length === 0) return [];
   return db
     .select()
@@ -112,11 +138,6 @@ export async function allIntegrations(db: Db | Tx): Promise<IntegrationRow[]> {
   return db.select().from(integrations).orderBy(integrations.tokenId);
 }
 
-export async function requestsById(db: Db | Tx, ids: string[]): Promise<MetaTxRow[]> {
-  if (ids.length === 0) return [];
-  return db.select().from(metaTransactionRequests).where(inArray(metaTransactionRequests.id, ids));
-}
-
 export async function insertUserDevice(db: Db | Tx, row: NewUserDeviceRow): Promise<UserDeviceRow> {
   const [inserted] = await db.insert(userDevices).values(row).returning();
   return inserted!;
@@ -134,4 +155,26 @@ export async function findByVin(db: Db | Tx, vin: string): Promise<UserDeviceRow
 
 export async function deleteUserDevice(db: Db | Tx, id: string): Promise<void> {
   await db.delete(userDevices).where(eq(userDevices.id, id));
+}
+
+/** Links the vehicle to its mint request. */
+export async function linkMintRequest(db: Db | Tx, id: string, requestId: string): Promise<void> {
+  await db.update(userDevices).set({ mintRequestId: requestId, updatedAt: new Date() }).where(eq(userDevices.id, id));
+}
+
+/** The privilege ids `grantee` holds on the vehicle `tokenId` that have not expired at `now`, ascending. */
+export async function heldPrivileges(db: Db | Tx, tokenId: bigint, grantee: string, now: Date): Promise<number[]> {
+  const held = await db
+    .selectDistinct({ privilege: nftPrivileges.privilege })
+    .from(nftPrivileges)
+    .where(and(eq(nftPrivileges.tokenId, tokenId), eq(nftPrivileges.userAddress, grantee), gt(nftPrivileges.expiry, now)));
+  return held.map((h) => h.privilege).sort((a, b) => a - b);
+}
+
+/** Every privilege on the vehicle `tokenId` that had not expired at `since`. */
+export async function privilegesSince(db: Db | Tx, tokenId: bigint, since: Date): Promise<{ grantee: string; privilege: number; expiry: Date }[]> {
+  return db
+    .select({ grantee: nftPrivileges.userAddress, privilege: nftPrivileges.privilege, expiry: nftPrivileges.expiry })
+    .from(nftPrivileges)
+    .where(and(eq(nftPrivileges.tokenId, tokenId), gt(nftPrivileges.expiry, since)));
 }

@@ -1,5 +1,9 @@
 // `Content-Disposition` for downloads (RFC 6266 + RFC 8187). Names are user text: any Unicode,
 // quotes, slashes, control characters. The header must stay visible ASCII whatever they contain.
+// `filename*` is the content-disposition package's encoding; its whole header is not used: it
+// drops path parts of the name (basename), leaves out `filename*` for ASCII names and turns
+// non-ASCII fallback characters into `?`, which would change every download's header.
+import { encodeExtended } from 'content-disposition';
 
 const FALLBACK_NAME = 'download';
 
@@ -9,18 +13,7 @@ const FALLBACK_NAME = 'download';
  */
 export function contentDisposition(filename: string): string {
   const name = toWellFormed(filename) || FALLBACK_NAME;
-  return `attachment; filename="${asciiFallback(name)}"; filename*=UTF-8''${encodeRfc8187(name)}`;
-}
-
-/**
- * RFC 8187 `value-chars`: everything outside `attr-char` percent-encoded as UTF-8.
- * encodeURIComponent leaves `'()*` alone, which attr-char does not allow.
- */
-export function encodeRfc8187(value: string): string {
-  return encodeURIComponent(toWellFormed(value)).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  return `attachment; filename="${asciiFallback(name)}"; filename*=${encodeExtended(name)}`;
 }
 
 // Accents are dropped rather than replaced (Résumé → Resume); whatever is still not printable

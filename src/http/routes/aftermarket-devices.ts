@@ -1,58 +1,26 @@
 // HTTP <-> aftermarket device services: GET /v1/aftermarket/device/by-serial/{serial}, the claim
 // payload and claim, and (development only) unclaim.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { errorResponses } from '../errors.ts';
-import { Address, Nullable, TokenIdJson, Timestamp, TransactionRequest } from '../schemas.ts';
+import { AftermarketDeviceInfo, TransactionRequest } from '../schemas.ts';
 import type { AftermarketDeviceService } from '../../services/aftermarket-devices.ts';
-import type { ClaimBody, ClaimPayload, ClaimService } from '../../services/claim.ts';
-import { toTransactionRequest } from '../../services/transactions.ts';
-import { SerialParam, UpdateTask } from './firmware.ts';
+import type { ClaimService } from '../../services/claim.ts';
+import { toTransactionRequest } from '../../domain/views.ts';
+import { sendOutcome, signatureText, typedDataPayload, unwrapSdkBody } from '../registry-command.ts';
+import { SerialParam } from './firmware.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
 const SerialParams = Type.Object({ serial: SerialParam });
 
-const TransactionStatus = Nullable(TransactionRequest);
-
-export const AftermarketDeviceInfo = Type.Object({
-  serial: Type.String(),
-  unitId: Type.String({ description: 'Same as serial (the original API’s name)' }),
-  tokenId: TokenIdJson,
-  ethereumAddress: Address,
-  ownerAddress: Nullable(Address),
-  beneficiaryAddress: Nullable(Address),
-  manufacturer: Type.Object({ tokenId: Nullable(TokenIdJson), name: Nullable(Type.String()) }),
-  vehicleTokenId: Nullable(TokenIdJson),
-  userDeviceId: Nullable(Type.String({ description: "The caller's vehicle the device is paired with" })),
-  claim: TransactionStatus,
-  pair: TransactionStatus,
-  unpair: TransactionStatus,
-  firmware: Type.Object({
-    releaseVersion: Nullable(Type.String()),
-    lastSeenAt: Nullable(Timestamp),
-    update: Nullable(UpdateTask),
-  }),
-  isUpdated: Nullable(Type.Boolean({ description: "The original API's field: the device runs the latest release the manufacturer's cloud last offered; null when unknown" })),
-  shouldUpdate: Nullable(Type.Boolean({ description: 'Not updated and no update under way; null when unknown' })),
-  releaseVersion: Nullable(Type.String({ description: 'The firmware version the device last reported (as firmware.releaseVersion)' })),
-  deviceName: Nullable(Type.String({ description: 'The three-word device name of its NFT metadata' })),
-}, { $id: 'AftermarketDevice' });
-
-const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
-
 /** The `eth_signTypedData_v4` object for ClaimAftermarketDeviceSign (CHAIN.md §1). */
-export const ClaimDevicePayload = Type.Object(
-  {
-    types: Type.Object({ EIP712Domain: Type.Array(TypedField), ClaimAftermarketDeviceSign: Type.Array(TypedField) }),
-    primaryType: Type.Literal('ClaimAftermarketDeviceSign'),
-    domain: Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() }),
-    message: Type.Object({ aftermarketDeviceNode: Type.String({ description: 'uint256 in decimal' }), owner: Type.String() }),
-  },
+export const ClaimDevicePayload = typedDataPayload(
+  'ClaimAftermarketDeviceSign',
+  { aftermarketDeviceNode: Type.String({ description: 'uint256 in decimal' }), owner: Type.String() },
   { $id: 'ClaimingPayload', description: 'EIP-712 typed data; the caller’s wallet and the device key both sign it as-is' },
 );
 
-const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
 const ClaimFields = {
   userSignature: Type.Optional(signatureText("Your wallet's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
   aftermarketDeviceSignature: Type.Optional(signatureText("The device key's 65-byte signature of the same payload")),
@@ -64,23 +32,6 @@ const ClaimRequestBody = Type.Object(
   },
   { $id: 'ClaimingRequest' },
 );
-
-function toResponse(p: ClaimPayload): Static<typeof ClaimDevicePayload> {
-  return {
-    types: {
-      EIP712Domain: p.types.EIP712Domain.map((f) => ({ ...f })),
-      ClaimAftermarketDeviceSign: p.types.ClaimAftermarketDeviceSign.map((f) => ({ ...f })),
-    },
-    primaryType: p.primaryType,
-    domain: { ...p.domain },
-    message: { ...p.message },
-  };
-}
-
-function unwrap(body: Static<typeof ClaimRequestBody>): ClaimBody {
-  const { claimRequest, ...rest } = body;
-  return { ...rest, ...claimRequest };
-}
 
 export interface AftermarketDeviceRoutesOptions {
   devices: AftermarketDeviceService;
@@ -125,7 +76,7 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
         response: { 200: ClaimDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req) => toResponse(await claim.payload(req.user, req.params.serial)),
+    async (req) => claim.payload(req.user, req.params.serial),
   );
 
   app.post(
@@ -142,11 +93,7 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
         response: { 200: ClaimDevicePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req, reply) => {
-      const outcome = await claim.submit(req.user, req.params.serial, unwrap(req.body));
-      if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
-      return reply.code(202).send(toTransactionRequest(outcome.request));
-    },
+    async (req, reply) => sendOutcome(reply, await claim.submit(req.user, req.params.serial, unwrapSdkBody(req.body, 'claimRequest'))),
   );
 
   if (!opts.unclaimRoute) return;

@@ -146,6 +146,32 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
     async (req) => documents.get(req.user, req.params.documentId),
   );
 
+  downloadRoute(app, documents);
+
+  app.delete(
+    '/v1/documents/:documentId',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'deleteDocument',
+        summary: 'Delete a document (its metadata and its bytes)',
+        description: 'Deletes a document’s metadata and its stored bytes.',
+        params: DocumentIdParams,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (req, reply) => {
+      await documents.remove(req.user, req.params.documentId);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+type App = Parameters<FastifyPluginAsyncTypebox<DocumentRoutesOptions>>[0];
+
+/** GET …/download: the bytes, with Range, If-None-Match, or a redirect to storage. */
+function downloadRoute(app: App, documents: DocumentService): void {
   app.get(
     '/v1/documents/:documentId/download',
     {
@@ -184,26 +210,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       return reply.send(plan.stream);
     },
   );
-
-  app.delete(
-    '/v1/documents/:documentId',
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'deleteDocument',
-        summary: 'Delete a document (its metadata and its bytes)',
-        description: 'Deletes a document’s metadata and its stored bytes.',
-        params: DocumentIdParams,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(400, 401, 404) },
-      },
-    },
-    async (req, reply) => {
-      await documents.remove(req.user, req.params.documentId);
-      return reply.code(204).send(null);
-    },
-  );
-};
+}
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];

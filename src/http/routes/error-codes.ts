@@ -87,13 +87,17 @@ export const errorCodeRoutes: FastifyPluginAsyncTypebox<{ errorCodes: ErrorCodeS
         security,
         operationId: 'listErrorCodes',
         summary: "A vehicle's submitted error codes, newest first",
-        description: 'The vehicle’s stored error-code queries, newest first, each with when it was cleared (if it was).',
+        description:
+          'The vehicle’s stored error-code queries, newest first, each with when it was cleared (if it was). ' +
+          'Readable by the owner and by a grantee holding privilege 1 (VEHICLE_NON_LOCATION_DATA); a grantee holding only other ' +
+          'privileges gets a 403 naming privilege 1, and anyone holding none gets the 404 of a vehicle that does not exist.',
         params: UserDeviceIdParams,
         querystring: PageQuery,
-        response: { 200: QueryHistory, ...errorResponses(400, 401, 404) },
+        response: { 200: QueryHistory, ...errorResponses(400, 401, 403, 404) },
       },
-      // New codes are not announced (see drizzle/0003_change_notify.sql): another replica's answer may lag ≤ 2 s.
-      config: { responseCache: { tables: ['user_devices'], ttlMs: 2000 } },
+      // New codes are not announced (see drizzle/0003_change_notify.sql), nor is a privilege passing
+      // its expiry: another replica's answer, or a grantee's after expiry, may lag ≤ 2 s.
+      config: { responseCache: { tables: ['user_devices', 'nft_privileges'], ttlMs: 2000 } },
     },
     async (req) => {
       const page = await errorCodes.history(req.user, req.params.userDeviceId, req.query.limit ?? 100, req.query.cursor);

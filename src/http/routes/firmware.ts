@@ -3,26 +3,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorResponses } from '../errors.ts';
-import { Ksuid, Nullable, Timestamp } from '../schemas.ts';
+import { Ksuid, UpdateTask } from '../schemas.ts';
 import type { FirmwareUpdateService } from '../../services/firmware-updates.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
 
 export const SerialParam = Type.String({ minLength: 1, maxLength: 256, description: 'Device serial (trimmed; UUID serials are case-insensitive)' });
-
-export const UpdateTask = Type.Object(
-  {
-    taskId: Type.String(),
-    status: Type.Union([Type.Literal('Pending'), Type.Literal('InProgress'), Type.Literal('Succeeded'), Type.Literal('Failed')]),
-    requestedAt: Timestamp,
-    updatedAt: Timestamp,
-    fromVersion: Nullable(Type.String()),
-    toVersion: Nullable(Type.String()),
-    failureReason: Type.Optional(Type.String({ description: 'Why the device cloud reports the update as failed' })),
-  },
-  { $id: 'FirmwareUpdateTask', description: "A firmware update requested through the manufacturer's device cloud" },
-);
 
 const EmptyBody = Type.Object({}, { $id: 'FirmwareUpdateRequest', description: 'No fields: send no body' });
 

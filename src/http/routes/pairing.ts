@@ -1,43 +1,31 @@
 // HTTP <-> PairingService: GET/POST /v1/user/devices/{userDeviceId}/aftermarket/commands/pair|unpair.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { badRequest } from '../../errors.ts';
 import { errorResponses } from '../errors.ts';
 import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
-import type { PairBody, PairingService, PairPayload, UnpairPayload } from '../../services/pairing.ts';
-import { toTransactionRequest } from '../../services/transactions.ts';
+import type { PairBody, PairingService } from '../../services/pairing.ts';
+import { toTransactionRequest } from '../../domain/views.ts';
+import { alias, signatureText, typedDataPayload } from '../registry-command.ts';
 
 const tags = ['aftermarket devices'];
 const security = [{ bearerAuth: [] }];
 
-const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
-const Domain = Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() });
-const PairMessage = Type.Object({
+const PairMessage = {
   aftermarketDeviceNode: Type.String({ description: 'uint256 in decimal' }),
   vehicleNode: Type.String({ description: 'uint256 in decimal' }),
-});
+};
 
 /** The `eth_signTypedData_v4` object for PairAftermarketDeviceSign (CHAIN.md §1). */
-export const PairDevicePayload = Type.Object(
-  {
-    types: Type.Object({ EIP712Domain: Type.Array(TypedField), PairAftermarketDeviceSign: Type.Array(TypedField) }),
-    primaryType: Type.Literal('PairAftermarketDeviceSign'),
-    domain: Domain,
-    message: PairMessage,
-  },
-  { $id: 'PairingPayload', description: 'EIP-712 typed data; the vehicle owner signs it as-is, and the device key too when the owners differ' },
-);
+export const PairDevicePayload = typedDataPayload('PairAftermarketDeviceSign', PairMessage, {
+  $id: 'PairingPayload',
+  description: 'EIP-712 typed data; the vehicle owner signs it as-is, and the device key too when the owners differ',
+});
 
 /** The `eth_signTypedData_v4` object for UnPairAftermarketDeviceSign (capital P, as the registry spells it). */
-export const UnpairDevicePayload = Type.Object(
-  {
-    types: Type.Object({ EIP712Domain: Type.Array(TypedField), UnPairAftermarketDeviceSign: Type.Array(TypedField) }),
-    primaryType: Type.Literal('UnPairAftermarketDeviceSign'),
-    domain: Domain,
-    message: PairMessage,
-  },
-  { $id: 'UnpairingPayload', description: 'EIP-712 typed data; the vehicle owner or the device owner signs it as-is' },
-);
+export const UnpairDevicePayload = typedDataPayload('UnPairAftermarketDeviceSign', PairMessage, {
+  $id: 'UnpairingPayload',
+  description: 'EIP-712 typed data; the vehicle owner or the device owner signs it as-is',
+});
 
 const SerialText = Type.String({ minLength: 1, maxLength: 256, description: 'Device serial (trimmed; UUID serials in any case)' });
 
@@ -47,8 +35,6 @@ const PairQuery = Type.Object(
     external_id: Type.Optional({ ...SerialText, description: 'Synonym of serial (the original API’s name)' }),
   },
 );
-
-const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
 
 const PairRequestBody = Type.Object(
   {
@@ -71,41 +57,11 @@ const UnpairRequestBody = Type.Object(
   { $id: 'UnpairingRequest' },
 );
 
-/** `a` unless it is absent, else `b`; both given and different is a 400 naming them. */
-function alias(body: Record<string, string | undefined>, a: string, b: string): string | undefined {
-  const x = body[a];
-  const y = body[b];
-  if (x !== undefined && y !== undefined && x !== y) {
-    throw badRequest(`${b} is a synonym of ${a}; send one of them, not two different values.`);
-  }
-  return x ?? y;
-}
-
 function toPairBody(body: Static<typeof PairRequestBody>): PairBody {
   return {
     userSignature: alias(body, 'userSignature', 'signature'),
     aftermarketDeviceSignature: body.aftermarketDeviceSignature,
     serial: alias(body, 'serial', 'externalId'),
-  };
-}
-
-const copyFields = (fields: readonly { name: string; type: string }[]) => fields.map((f) => ({ name: f.name, type: f.type }));
-
-function pairResponse(p: PairPayload): Static<typeof PairDevicePayload> {
-  return {
-    types: { EIP712Domain: copyFields(p.types.EIP712Domain), PairAftermarketDeviceSign: copyFields(p.types.PairAftermarketDeviceSign) },
-    primaryType: p.primaryType,
-    domain: { ...p.domain },
-    message: { ...p.message },
-  };
-}
-
-function unpairResponse(p: UnpairPayload): Static<typeof UnpairDevicePayload> {
-  return {
-    types: { EIP712Domain: copyFields(p.types.EIP712Domain), UnPairAftermarketDeviceSign: copyFields(p.types.UnPairAftermarketDeviceSign) },
-    primaryType: p.primaryType,
-    domain: { ...p.domain },
-    message: { ...p.message },
   };
 }
 
@@ -124,7 +80,7 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
         response: { 200: PairDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req) => pairResponse(await pairing.pairPayload(req.user, req.params.userDeviceId, alias(req.query, 'serial', 'external_id'))),
+    async (req) => pairing.pairPayload(req.user, req.params.userDeviceId, alias(req.query, 'serial', 'external_id')),
   );
 
   app.post(
@@ -157,7 +113,7 @@ export const pairingRoutes: FastifyPluginAsyncTypebox<{ pairing: PairingService 
         response: { 200: UnpairDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req) => unpairResponse(await pairing.unpairPayload(req.user, req.params.userDeviceId)),
+    async (req) => pairing.unpairPayload(req.user, req.params.userDeviceId),
   );
 
   app.post(

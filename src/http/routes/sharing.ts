@@ -1,31 +1,25 @@
 // HTTP <-> SharingService: …/commands/share, …/commands/unshare (GET payload, POST signed) and …/shares.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { getAddress } from 'viem';
 import { errorResponses } from '../errors.ts';
 import { Address, Timestamp, TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
-import type { SharePayload, SharingService } from '../../services/sharing.ts';
-import { toTransactionRequest } from '../../services/transactions.ts';
+import type { SharingService } from '../../services/sharing.ts';
+import { sendOutcome, signatureText, typedDataPayload } from '../registry-command.ts';
 
 const tags = ['sharing'];
 const checksum = (a: string) => getAddress(a) as string;
 const security = [{ bearerAuth: [] }];
 
-const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
-
 /** The `eth_signTypedData_v4` object for SetPrivilegesSign (issue 14). */
-export const SetPrivilegesPayload = Type.Object(
+export const SetPrivilegesPayload = typedDataPayload(
+  'SetPrivilegesSign',
   {
-    types: Type.Object({ EIP712Domain: Type.Array(TypedField), SetPrivilegesSign: Type.Array(TypedField) }),
-    primaryType: Type.Literal('SetPrivilegesSign'),
-    domain: Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() }),
-    message: Type.Object({
-      tokenId: Type.String({ description: 'uint256 in decimal' }),
-      privIds: Type.Array(Type.String({ description: 'uint256 in decimal' })),
-      user: Type.String({ description: 'The grantee' }),
-      expires: Type.String({ description: 'Unix seconds; 0 revokes' }),
-      nonce: Type.String({ description: "The vehicle NFT's privilegeNonce(tokenId, user) now" }),
-    }),
+    tokenId: Type.String({ description: 'uint256 in decimal' }),
+    privIds: Type.Array(Type.String({ description: 'uint256 in decimal' })),
+    user: Type.String({ description: 'The grantee' }),
+    expires: Type.String({ description: 'Unix seconds; 0 revokes' }),
+    nonce: Type.String({ description: "The vehicle NFT's privilegeNonce(tokenId, user) now" }),
   },
   { $id: 'SetPrivilegesPayload', description: 'EIP-712 typed data to sign with eth_signTypedData_v4' },
 );
@@ -35,7 +29,7 @@ const GranteeField = Type.String({ maxLength: 100, description: 'Address that re
 const PrivilegesQuery = Type.String({ maxLength: 200, description: 'Privilege ids, comma-separated (GET /v1/privileges), e.g. 1,3' });
 const PrivilegesBody = Type.Array(Type.Union([Type.Integer(), Type.String({ maxLength: 20 })]), { maxItems: 50, description: 'Privilege ids' });
 const ExpiresAtField = Type.String({ maxLength: 64, description: 'RFC 3339; in the future and at most SHARE_MAX_DAYS ahead' });
-const SignatureField = Type.String({ maxLength: 1024, description: "The vehicle owner's signature of the payload, 0x hex" });
+const SignatureField = signatureText("The vehicle owner's signature of the payload, 0x hex");
 
 const ShareQuery = Type.Object({ grantee: GranteeField, privileges: PrivilegesQuery, expiresAt: ExpiresAtField });
 const ShareBody = Type.Object(
@@ -61,15 +55,6 @@ const SharesList = Type.Object({
   ),
 }, { $id: 'ShareList' });
 
-function toResponse(p: SharePayload): Static<typeof SetPrivilegesPayload> {
-  return {
-    types: { EIP712Domain: p.types.EIP712Domain.map((f) => ({ ...f })), SetPrivilegesSign: p.types.SetPrivilegesSign.map((f) => ({ ...f })) },
-    primaryType: p.primaryType,
-    domain: { ...p.domain },
-    message: { ...p.message, privIds: [...p.message.privIds] },
-  };
-}
-
 export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService }> = async (app, { sharing }) => {
   const errors = errorResponses(400, 401, 404, 409, 503);
 
@@ -91,7 +76,7 @@ export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService 
           response: { 200: SetPrivilegesPayload, ...errors },
         },
       },
-      async (req) => toResponse(await sharing.payload(req.user, req.params.userDeviceId, req.query, action)),
+      async (req) => sharing.payload(req.user, req.params.userDeviceId, req.query, action),
     );
     app.post(
       path,
@@ -107,11 +92,7 @@ export const sharingRoutes: FastifyPluginAsyncTypebox<{ sharing: SharingService 
           response: { 200: SetPrivilegesPayload, 202: TransactionRequest, ...errors },
         },
       },
-      async (req, reply) => {
-        const outcome = await sharing.submit(req.user, req.params.userDeviceId, req.body, action);
-        if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
-        return reply.code(202).send(toTransactionRequest(outcome.request));
-      },
+      async (req, reply) => sendOutcome(reply, await sharing.submit(req.user, req.params.userDeviceId, req.body, action)),
     );
   }
 

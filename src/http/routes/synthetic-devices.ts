@@ -1,12 +1,12 @@
 // HTTP <-> SyntheticDeviceService: GET/POST
 // /v1/user/devices/{userDeviceId}/integrations/{integrationTokenId}/commands/mint.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { badRequest } from '../../errors.ts';
 import { errorResponses } from '../errors.ts';
 import { Ksuid, TokenIdParam, TransactionRequest } from '../schemas.ts';
-import type { SyntheticDeviceService, SyntheticMintPayload } from '../../services/synthetic-devices.ts';
-import { toTransactionRequest } from '../../services/transactions.ts';
+import type { SyntheticDeviceService } from '../../services/synthetic-devices.ts';
+import { alias, sendOutcome, signatureText, typedDataPayload } from '../registry-command.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
@@ -14,23 +14,16 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 
 const Params = Type.Object({ userDeviceId: Ksuid, integrationTokenId: TokenIdParam });
 
-const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
-
 /** The `eth_signTypedData_v4` object for MintSyntheticDeviceSign (CHAIN.md §1). */
-export const MintSyntheticPayload = Type.Object(
+export const MintSyntheticPayload = typedDataPayload(
+  'MintSyntheticDeviceSign',
   {
-    types: Type.Object({ EIP712Domain: Type.Array(TypedField), MintSyntheticDeviceSign: Type.Array(TypedField) }),
-    primaryType: Type.Literal('MintSyntheticDeviceSign'),
-    domain: Type.Object({ name: Type.String(), version: Type.String(), chainId: Type.Integer(), verifyingContract: Type.String() }),
-    message: Type.Object({
-      integrationNode: Type.String({ description: 'uint256 in decimal' }),
-      vehicleNode: Type.String({ description: 'uint256 in decimal' }),
-    }),
+    integrationNode: Type.String({ description: 'uint256 in decimal' }),
+    vehicleNode: Type.String({ description: 'uint256 in decimal' }),
   },
   { $id: 'SyntheticDeviceMintingPayload', description: "EIP-712 typed data; the vehicle owner signs it as-is (the synthetic device's wallet signs it on the server)" },
 );
 
-const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
 const MintSyntheticBody = Type.Object(
   {
     signature: Type.Optional(signatureText("The vehicle owner's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
@@ -43,25 +36,6 @@ function tokenId(raw: string): bigint {
   const n = BigInt(raw);
   if (n > MAX_UINT256) throw badRequest('params/integrationTokenId is larger than a uint256.');
   return n;
-}
-
-function toResponse(p: SyntheticMintPayload): Static<typeof MintSyntheticPayload> {
-  return {
-    types: {
-      EIP712Domain: p.types.EIP712Domain.map((f) => ({ name: f.name, type: f.type })),
-      MintSyntheticDeviceSign: p.types.MintSyntheticDeviceSign.map((f) => ({ name: f.name, type: f.type })),
-    },
-    primaryType: p.primaryType,
-    domain: { ...p.domain },
-    message: { ...p.message },
-  };
-}
-
-function signatureOf(body: Static<typeof MintSyntheticBody>): string | undefined {
-  if (body.signature !== undefined && body.userSignature !== undefined && body.signature !== body.userSignature) {
-    throw badRequest('userSignature is a synonym of signature; send one of them, not two different values.');
-  }
-  return body.signature ?? body.userSignature;
 }
 
 export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: SyntheticDeviceService }> = async (app, { synthetic }) => {
@@ -81,7 +55,7 @@ export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: Synth
         response: { 200: MintSyntheticPayload, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req) => toResponse(await synthetic.payload(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId))),
+    async (req) => synthetic.payload(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId)),
   );
 
   app.post(
@@ -98,10 +72,6 @@ export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: Synth
         response: { 200: MintSyntheticPayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req, reply) => {
-      const outcome = await synthetic.mint(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId), signatureOf(req.body));
-      if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
-      return reply.code(202).send(toTransactionRequest(outcome.request));
-    },
+    async (req, reply) => sendOutcome(reply, await synthetic.mint(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId), alias(req.body, 'signature', 'userSignature'))),
   );
 };

@@ -1,42 +1,26 @@
 // HTTP <-> VehicleMintService for GET/POST /v1/user/devices/{userDeviceId}/commands/mint.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { errorResponses } from '../errors.ts';
 import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
-import type { MintBody, MintPayload, VehicleMintService } from '../../services/vehicle-mint.ts';
-import { toTransactionRequest } from '../../services/transactions.ts';
+import type { VehicleMintService } from '../../services/vehicle-mint.ts';
+import { sendOutcome, signatureText, typedDataPayload, unwrapSdkBody } from '../registry-command.ts';
 
 const tags = ['vehicles'];
 const security = [{ bearerAuth: [] }];
 
-const TypedField = Type.Object({ name: Type.String(), type: Type.String() });
-
 /** The `eth_signTypedData_v4` object for MintVehicleWithDeviceDefinitionSign (CHAIN.md §1). */
-export const MintVehiclePayload = Type.Object(
+export const MintVehiclePayload = typedDataPayload(
+  'MintVehicleWithDeviceDefinitionSign',
   {
-    types: Type.Object({
-      EIP712Domain: Type.Array(TypedField),
-      MintVehicleWithDeviceDefinitionSign: Type.Array(TypedField),
-    }),
-    primaryType: Type.Literal('MintVehicleWithDeviceDefinitionSign'),
-    domain: Type.Object({
-      name: Type.String(),
-      version: Type.String(),
-      chainId: Type.Integer(),
-      verifyingContract: Type.String(),
-    }),
-    message: Type.Object({
-      manufacturerNode: Type.String({ description: 'uint256 in decimal' }),
-      owner: Type.String(),
-      deviceDefinitionId: Type.String(),
-      attributes: Type.Array(Type.String()),
-      infos: Type.Array(Type.String()),
-    }),
+    manufacturerNode: Type.String({ description: 'uint256 in decimal' }),
+    owner: Type.String(),
+    deviceDefinitionId: Type.String(),
+    attributes: Type.Array(Type.String()),
+    infos: Type.Array(Type.String()),
   },
   { $id: 'MintingPayload', description: 'EIP-712 typed data to sign with eth_signTypedData_v4 (MetaMask, viem, ethers sign it as-is)' },
 );
-
-const signatureText = (description: string) => Type.String({ maxLength: 1024, description });
 
 const MintFields = {
   signature: Type.Optional(signatureText("The owner's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
@@ -52,23 +36,6 @@ const MintRequestBody = Type.Object(
   },
   { $id: 'MintingRequest' },
 );
-
-function toResponse(p: MintPayload): Static<typeof MintVehiclePayload> {
-  return {
-    types: {
-      EIP712Domain: p.types.EIP712Domain.map((f) => ({ ...f })),
-      MintVehicleWithDeviceDefinitionSign: p.types.MintVehicleWithDeviceDefinitionSign.map((f) => ({ ...f })),
-    },
-    primaryType: p.primaryType,
-    domain: { ...p.domain },
-    message: { ...p.message, attributes: [...p.message.attributes], infos: [...p.message.infos] },
-  };
-}
-
-function unwrap(body: Static<typeof MintRequestBody>): MintBody {
-  const { mintRequest, ...rest } = body;
-  return { ...rest, ...mintRequest };
-}
 
 export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintService }> = async (app, { mint }) => {
 
@@ -86,7 +53,7 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
       },
       config: { responseCache: { tables: ['user_devices', 'meta_transaction_requests', 'manufacturers'] } },
     },
-    async (req) => toResponse(await mint.payload(req.user, req.params.userDeviceId)),
+    async (req) => mint.payload(req.user, req.params.userDeviceId),
   );
 
   app.post(
@@ -103,10 +70,6 @@ export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintSer
         response: { 200: MintVehiclePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (req, reply) => {
-      const outcome = await mint.submit(req.user, req.params.userDeviceId, unwrap(req.body));
-      if (outcome.kind === 'payload') return reply.code(200).send(toResponse(outcome.payload));
-      return reply.code(202).send(toTransactionRequest(outcome.request));
-    },
+    async (req, reply) => sendOutcome(reply, await mint.submit(req.user, req.params.userDeviceId, unwrapSdkBody(req.body, 'mintRequest'))),
   );
 };

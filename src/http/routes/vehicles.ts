@@ -79,10 +79,7 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
         response: { 201: SingleDevice, ...errorResponses(400, 401, 404) },
       },
     },
-    async (req, reply) => {
-      const userDevice = await vehicles.register(req.user, req.body);
-      return reply.code(201).send({ userDevice });
-    },
+    async (req, reply) => reply.code(201).send({ userDevice: await vehicles.register(req.user, req.body) }),
   );
 
   app.post(
@@ -105,10 +102,7 @@ export const vehicleRoutes: FastifyPluginAsyncTypebox<{ vehicles: VehicleService
         response: { 201: SingleDevice, ...errorResponses(400, 401, 409, 424) },
       },
     },
-    async (req, reply) => {
-      const userDevice = await vehicles.registerFromVin(req.user, req.body);
-      return reply.code(201).send({ userDevice });
-    },
+    async (req, reply) => reply.code(201).send({ userDevice: await vehicles.registerFromVin(req.user, req.body) }),
   );
 
   app.delete(

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTtlCache } from '../../src/domain/ttl-cache.ts';
+import { createTtlCache } from '../../src/lib/ttl-cache.ts';
 
 /** A loader that answers `values` in turn and counts its calls. */
 function loader<V>(...values: (V | null)[]) {

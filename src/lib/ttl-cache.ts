@@ -1,7 +1,7 @@
 // A bounded read-through cache whose entries expire: for answers that other processes may change
 // (the chain worker, other replicas), where a short age bound is the whole freshness guarantee.
 
-import { createLru } from '../definitions/lru.ts';
+import { LRUCache } from 'lru-cache';
 
 export interface TtlCacheOptions {
   /** Most entries kept; the least recently used go first. */
@@ -25,7 +25,7 @@ export interface TtlCache<V> {
 
 export function createTtlCache<V>(opts: TtlCacheOptions): TtlCache<V> {
   const now = opts.now ?? Date.now;
-  const entries = createLru<string, { value: Promise<V | null>; expiresAt: number; arrived?: V }>(opts.capacity);
+  const entries = new LRUCache<string, { value: Promise<V | null>; expiresAt: number; arrived?: V }>({ max: opts.capacity });
   return {
     get(key, load, beforeLoad) {
       const t = now();

@@ -1,0 +1,1 @@
+CREATE INDEX "meta_tx_kind_user_device_idx" ON "meta_transaction_requests" USING btree ("kind",("subject" ->> 'userDeviceId'));
