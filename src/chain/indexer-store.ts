@@ -300,13 +300,13 @@ export async function batchesBelow(db: Db | Tx, below: bigint, limit: number): P
 
 /**
  * Undoes every batch recorded after `fork` (newest first), deletes their records and moves the
- * cursor to `fork`. Returns how many rows were restored, and the undone changes (before: the row
- * as the batch left it, after: as restored; newest batch first) for the reorg's events.
+ * cursor to `fork`. Returns how many rows were restored, and each batch's undone changes (before:
+ * the row as the batch left it, after: as restored; newest batch first) for the reorg's events.
  */
-export async function rewindTo(tx: Tx, fork: Cursor): Promise<{ restored: number; undone: RowChange[] }> {
+export async function rewindTo(tx: Tx, fork: Cursor): Promise<{ restored: number; undone: RowChange[][] }> {
   const batches = await tx.select().from(chainBlocks).where(gt(chainBlocks.number, fork.blockNumber)).orderBy(desc(chainBlocks.number)).for('update');
   let restored = 0;
-  const undone: RowChange[] = [];
+  const undone: RowChange[][] = [];
   for (const batch of batches) {
     const entries = (batch.undo as UndoEntry[]).map((e) => ({ table: e.t, key: e.k, target: decode(e.b) as RowOf[TableName] | null }));
     const current = await currentRows(tx, entries);
@@ -315,7 +315,7 @@ export async function rewindTo(tx: Tx, fork: Cursor): Promise<{ restored: number
       tx,
       changes.map((c) => ({ table: c.table, key: c.key, before: c.after ?? c.before, target: c.after })),
     );
-    undone.push(...changes);
+    undone.push(changes);
     restored += entries.length;
   }
   await tx.delete(chainBlocks).where(gt(chainBlocks.number, fork.blockNumber));

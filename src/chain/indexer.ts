@@ -209,8 +209,9 @@ export function createIndexer(o: IndexerOptions): Indexer {
       const locked = await lockCursor(tx, stale);
       if (locked.blockNumber !== stale.blockNumber || locked.blockHash !== stale.blockHash) throw new CursorMoved();
       const { restored, undone } = await rewindTo(tx, fork);
-      // What the reorg took back is announced in the same transaction (reverse or *.reverted events).
-      await emitChainEvents(tx, undone, { publicBaseUrl: o.publicBaseUrl, now: now(), reorg: true });
+      // What the reorg took back is announced in the same transaction (reverse or *.reverted
+      // events), newest batch first like the undo itself.
+      for (const changes of undone) await emitChainEvents(tx, changes, { publicBaseUrl: o.publicBaseUrl, now: now(), reorg: true });
       return restored;
     });
     log.warn({ from: stale.blockNumber.toString(), to: fork.blockNumber.toString(), restored }, 'indexer: chain reorganised; rewound to the fork point');

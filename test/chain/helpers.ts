@@ -81,9 +81,10 @@ export interface ChainFixture {
   stop(): Promise<void>;
 }
 
-export async function startChain(opts: { chainId?: number } = {}): Promise<ChainFixture> {
+/** `anvilArgs`: further anvil flags, e.g. `--prune-history` for a node that keeps no past state. */
+export async function startChain(opts: { chainId?: number; anvilArgs?: string[] } = {}): Promise<ChainFixture> {
   const chainId = opts.chainId ?? 31337;
-  const anvil = await startAnvil({ chainId });
+  const anvil = await startAnvil({ chainId, ...(opts.anvilArgs ? { extraArgs: opts.anvilArgs } : {}) });
   try {
     const chain = defineChain({
       id: chainId,

@@ -9,6 +9,7 @@ import { keccak256, parseGwei, type Hex } from 'viem';
 import { Registry } from 'prom-client';
 import { createRelayer, type RelayerOptions } from '../../src/chain/relayer.ts';
 import { isRpcUnavailable } from '../../src/chain/errors.ts';
+import type { ChainContext } from '../../src/chain/context.ts';
 import type { MetaTxRow } from '../../src/chain/outbox.ts';
 import { NONCE_FILLER_KIND } from '../../src/chain/relayer-store.ts';
 import { openPostgres, type Database } from '../../src/db/engine.ts';
@@ -95,6 +96,35 @@ describe('relayer', () => {
     const receipt = await c.publicClient.getTransactionReceipt({ hash: b!.hash as Hex });
     assert.equal(receipt.status, 'reverted');
     assert.equal(b!.blockNumber, receipt.blockNumber);
+  });
+
+  it('settles nothing on a block the embedded chain has not saved to disk yet', async () => {
+    // A whole-tree kill loses blocks the state file lacks: a request Confirmed (or Failed) on one
+    // would name a block the restarted chain never had.
+    const saved: bigint[] = [];
+    let saving = false;
+    const chain: ChainContext = {
+      ...relayerContext(c, { confirmations: 0 }),
+      persistThrough: async (block) => {
+        if (!saving) throw new Error('state file not written');
+        saved.push(block);
+      },
+    };
+    const r = relayer({ chain });
+    const name = uniqueName('Saved');
+    const ok = await enqueueMintManufacturer(database.db, c, name);
+    const reverts = await enqueueMintManufacturer(database.db, c, name);
+    let refused: unknown;
+    for (let i = 0; i < 50 && !refused; i++) await r.tick().catch((err: unknown) => void (refused = err));
+    assert.match(String(refused), /state file not written/);
+    for (const id of [ok.id, reverts.id]) assert.ok(!['Confirmed', 'Failed'].includes((await rowOf(database.db, id)).status));
+
+    saving = true;
+    const [a, b] = await tickUntilSettled(r, database.db, [ok.id, reverts.id]);
+    assert.equal(a!.status, 'Confirmed');
+    assert.equal(b!.status, 'Failed');
+    const through = saved.reduce((x, y) => (x > y ? x : y), -1n);
+    assert.ok(through >= a!.blockNumber! && through >= b!.blockNumber!, `saved through ${through}`);
   });
 
   it('waits for the configured confirmations before Confirmed', async () => {

@@ -67,6 +67,27 @@ describe('chain events from the indexer', () => {
     return eventsOf(receipt, 'VehicleNodeMintedWithDeviceDefinition')[0]?.args.vehicleId as bigint;
   }
 
+  async function mintDevice(serial: string) {
+    const [d] = await mintAftermarketDevices({
+      publicClient: c.publicClient,
+      walletClient: c.wallet(c.accounts.manufacturer),
+      registry: c.deployment.registry,
+      manufacturerNode: c.seed.manufacturers.AutoPi!,
+      devices: [{ serial, address: key(`device ${serial}`).address }],
+    });
+    return { tokenId: d!.tokenId, key: key(`device ${serial}`) };
+  }
+
+  async function claim(d: { tokenId: bigint; key: LocalAccount }, owner: LocalAccount) {
+    const message = { aftermarketDeviceNode: d.tokenId, owner: owner.address };
+    await c.send(c.accounts.relayer, 'claimAftermarketDeviceSign', [
+      d.tokenId,
+      owner.address,
+      await c.sign(owner, 'ClaimAftermarketDeviceSign', message),
+      await c.sign(d.key, 'ClaimAftermarketDeviceSign', message),
+    ]);
+  }
+
   async function setPrivilege(account: LocalAccount, nft: Address, args: readonly unknown[]) {
     const hash = await c.wallet(account).writeContract({ address: nft, abi: nodeNftAbi, functionName: 'setPrivilege', args: args as never, account, chain: undefined });
     await c.publicClient.waitForTransactionReceipt({ hash });
@@ -74,13 +95,7 @@ describe('chain events from the indexer', () => {
 
   it('announces a claim, a pairing and a share once each, owned by the vehicle’s user, and a re-read announces nothing', async () => {
     const alice = c.accounts.alice;
-    const [d] = await mintAftermarketDevices({
-      publicClient: c.publicClient,
-      walletClient: c.wallet(c.accounts.manufacturer),
-      registry: c.deployment.registry,
-      manufacturerNode: c.seed.manufacturers.AutoPi!,
-      devices: [{ serial: 'EVENTS-1', address: key('device').address }],
-    });
+    const d = await mintDevice('EVENTS-1');
     const vehicle = await mintVehicle(alice);
     const ix = indexer();
     await sync(ix);
@@ -92,15 +107,9 @@ describe('chain events from the indexer', () => {
       [['vehicle.minted', owner, vehicle]],
     );
 
-    const claim = { aftermarketDeviceNode: d!.tokenId, owner: alice.address };
-    await c.send(c.accounts.relayer, 'claimAftermarketDeviceSign', [
-      d!.tokenId,
-      alice.address,
-      await c.sign(alice, 'ClaimAftermarketDeviceSign', claim),
-      await c.sign(key('device'), 'ClaimAftermarketDeviceSign', claim),
-    ]);
-    const pair = { aftermarketDeviceNode: d!.tokenId, vehicleNode: vehicle };
-    await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [d!.tokenId, vehicle, await c.sign(alice, 'PairAftermarketDeviceSign', pair)]);
+    await claim(d, alice);
+    const pair = { aftermarketDeviceNode: d.tokenId, vehicleNode: vehicle };
+    await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [d.tokenId, vehicle, await c.sign(alice, 'PairAftermarketDeviceSign', pair)]);
     await setPrivilege(alice, c.deployment.vehicleId, [vehicle, 1n, c.accounts.bob.address, 2n ** 40n]);
     await sync(ix);
 
@@ -131,25 +140,13 @@ describe('chain events from the indexer', () => {
 
   it('a reorg that undoes a pairing and a share announces their reverse, marked as a reorg', async () => {
     const alice = c.accounts.alice;
-    const [d] = await mintAftermarketDevices({
-      publicClient: c.publicClient,
-      walletClient: c.wallet(c.accounts.manufacturer),
-      registry: c.deployment.registry,
-      manufacturerNode: c.seed.manufacturers.AutoPi!,
-      devices: [{ serial: 'EVENTS-REORG', address: key('device reorg').address }],
-    });
+    const d = await mintDevice('EVENTS-REORG');
     const vehicle = await mintVehicle(alice);
-    const claim = { aftermarketDeviceNode: d!.tokenId, owner: alice.address };
-    await c.send(c.accounts.relayer, 'claimAftermarketDeviceSign', [
-      d!.tokenId,
-      alice.address,
-      await c.sign(alice, 'ClaimAftermarketDeviceSign', claim),
-      await c.sign(key('device reorg'), 'ClaimAftermarketDeviceSign', claim),
-    ]);
+    await claim(d, alice);
     const ix = indexer();
     await sync(ix);
-    const pair = { aftermarketDeviceNode: d!.tokenId, vehicleNode: vehicle };
-    await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [d!.tokenId, vehicle, await c.sign(alice, 'PairAftermarketDeviceSign', pair)]);
+    const pair = { aftermarketDeviceNode: d.tokenId, vehicleNode: vehicle };
+    await c.send(c.accounts.relayer, 'pairAftermarketDeviceSign', [d.tokenId, vehicle, await c.sign(alice, 'PairAftermarketDeviceSign', pair)]);
     await sync(ix);
     await setPrivilege(alice, c.deployment.vehicleId, [vehicle, 1n, c.accounts.bob.address, 2n ** 40n]);
     await sync(ix);

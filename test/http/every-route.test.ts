@@ -35,11 +35,15 @@ interface Operation {
   body?: Schema;
 }
 
-function operationsOf(doc: { paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> } }>> }): Operation[] {
+type DocOperation = { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: Schema }> }; responses?: Record<string, { content?: Record<string, unknown> }> };
+
+function operationsOf(doc: { paths: Record<string, Record<string, DocOperation>> }): Operation[] {
   const ops: Operation[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      // A stream never ends, so reading its answer would never return (test/http/events-stream.test.ts covers it).
+      if (op.responses?.['200']?.content?.['text/event-stream']) continue;
       ops.push({ method: method.toUpperCase(), path, params: op.parameters ?? [], body: op.requestBody?.content['application/json']?.schema });
     }
   }

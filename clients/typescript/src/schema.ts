@@ -544,6 +544,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live stream of your events (Server-Sent Events)
+         * @description The events about your vehicles, devices and documents (and vehicles shared with you, while the privilege lasts) as Server-Sent Events, sent as they are committed: `id:` is the event id (the webhook-id of the same event), `event:` its type, `data:` the JSON a webhook receives, `{"type","timestamp","data"}`. Reconnect with `Last-Event-ID` to receive what was committed after that event (events are kept at least 24 h; an unknown id resumes from now). A comment line is sent every 15 s. At most EVENTS_STREAMS_PER_USER streams per user (429 beyond).
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/transactions/{requestId}": {
         parameters: {
             query?: never;
@@ -1114,7 +1134,7 @@ export interface components {
         WebhookCreateRequest: {
             /** @description The endpoint: https (http only with WEBHOOK_ALLOW_HTTP=true), on a public address in production */
             url: string;
-            /** @description Event types to receive (vehicle.registered, vehicle.deleted, vehicle.minted, vehicle.shared, vehicle.share_revoked, aftermarket_device.claimed, aftermarket_device.unclaimed, aftermarket_device.paired, aftermarket_device.unpaired, synthetic_device.minted, transaction.failed, error_codes.reported, error_codes.cleared, document.created, document.deleted), or ["*"] for all */
+            /** @description Event types to receive (vehicle.registered, vehicle.deleted, vehicle.minted, vehicle.minted.reverted, vehicle.shared, vehicle.share_revoked, aftermarket_device.claimed, aftermarket_device.unclaimed, aftermarket_device.paired, aftermarket_device.unpaired, synthetic_device.minted, synthetic_device.minted.reverted, transaction.failed, error_codes.reported, error_codes.cleared, document.created, document.deleted), or ["*"] for all */
             events: string[];
             description?: string;
         };
@@ -1140,7 +1160,7 @@ export interface components {
         WebhookUpdateRequest: {
             /** @description The endpoint: https (http only with WEBHOOK_ALLOW_HTTP=true), on a public address in production */
             url?: string;
-            /** @description Event types to receive (vehicle.registered, vehicle.deleted, vehicle.minted, vehicle.shared, vehicle.share_revoked, aftermarket_device.claimed, aftermarket_device.unclaimed, aftermarket_device.paired, aftermarket_device.unpaired, synthetic_device.minted, transaction.failed, error_codes.reported, error_codes.cleared, document.created, document.deleted), or ["*"] for all */
+            /** @description Event types to receive (vehicle.registered, vehicle.deleted, vehicle.minted, vehicle.minted.reverted, vehicle.shared, vehicle.share_revoked, aftermarket_device.claimed, aftermarket_device.unclaimed, aftermarket_device.paired, aftermarket_device.unpaired, synthetic_device.minted, synthetic_device.minted.reverted, transaction.failed, error_codes.reported, error_codes.cleared, document.created, document.deleted), or ["*"] for all */
             events?: string[];
             description?: string;
             /** @description true re-enables a subscription disabled after failing; false pauses it */
@@ -3568,6 +3588,65 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,12 +12,20 @@ import { keepBroadcast } from './send.ts';
 import type { NonceGapFiller } from './nonce-gap.ts';
 import { ATTR, perRequest } from '../../telemetry/tracer.ts';
 
-/** Why a mined transaction reverted: replay the call just before its block, then at it. */
+/**
+ * Why a mined transaction reverted: replay the call just before its block, then at it. A node
+ * without state for those blocks (not an archive node and the block is old, e.g. after the
+ * relayer was down; anvil restored from its state file) refuses both: then the latest block
+ * (the reason it would fail now, usually the same) rather than no reason at all.
+ */
 async function revertReasonOfMined(ctx: RelayerContext, row: MetaTxRow, blockNumber: bigint, gasUsed: bigint): Promise<string> {
   const call = { from: ctx.from, to: row.toAddress as Hex, data: row.data as Hex, gas: toHex(row.gasLimit!) };
-  for (const at of [blockNumber - 1n, blockNumber]) {
+  let ranAtItsBlock = false;
+  for (const at of [toHex(blockNumber - 1n), toHex(blockNumber), 'latest'] as const) {
+    if (at === 'latest' && ranAtItsBlock) break;
     try {
-      await ctx.node.call(call, toHex(at));
+      await ctx.node.call(call, at);
+      ranAtItsBlock = true;
     } catch (err) {
       if (err instanceof ChainUnavailableError) throw err;
       const reason = revertReasonOf(err, ctx.revertCtx);
@@ -91,5 +99,10 @@ export async function trackPass(ctx: RelayerContext, fillNonceGap: NonceGapFille
   const rows = await ctx.store.inFlight(ctx.batchSize * 4, ctx.rebroadcastAfterMs, minedNonce);
   if (rows.length === 0) return filled;
   const decisions = await mapLimit(rows, ctx.concurrency, perRequest(ctx.tracer, 'relayer.receipt', (row: WatchedRow) => decide(ctx, row, head, minedNonce), receiptAttributes));
+  // Embedded chain: settle nothing on a block its state file lacks, as the indexer does; a kill
+  // of the whole tree would leave a request Confirmed (and notified) on a block the restarted
+  // chain never had.
+  const settling = decisions.flatMap((d) => (d.to === 'Confirmed' || d.to === 'Failed') && d.transition.blockNumber ? [d.transition.blockNumber] : []);
+  if (settling.length > 0) await ctx.chain.persistThrough?.(settling.reduce((a, b) => (a > b ? a : b)));
   return (await applyDecisions(ctx, decisions)) + filled;
 }
