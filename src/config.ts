@@ -135,6 +135,32 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
     prettyLogs: !prod && env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true,
     bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     trustProxy: trustProxy.ok ? trustProxy.value : false,
+    ...trafficConfig(read),
+    corsOrigins,
+    documents: documentsConfig(read),
+    s3: { bucket: env.S3_BUCKET || undefined, region: env.S3_REGION || undefined, endpoint: read.url('S3_ENDPOINT', false, ['http:', 'https:']) },
+    dtc: dtcConfig(env, read),
+    firmware: firmwareOf(parseFirmwareConnectors(env.FIRMWARE_CONNECTORS || undefined)),
+    migrateOnStart: !prod || env.MIGRATE_ON_START === 'true',
+    manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    ...operationsConfig(read),
+    chain: readChainConfig(env, prod, problems),
+    webhooks: webhooksConfig(env, read, prod, problems),
+    telemetry: readTelemetry(env, read, problems),
+  };
+  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere createServices warns and answers 501).
+  if (prod) problems.push(...config.firmware.problems);
+  if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
+    problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+// The sections below are read in the order the fields appear in Config, so problems are reported in that order.
+
+function trafficConfig(read: Reader): Pick<Config, 'clients' | 'rateLimit' | 'redisUrl' | 'responseCache'> {
+  return {
     clients: {
       requestTimeoutMs: read.int('REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
       maxConnectionsPerIp: read.int('MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
@@ -148,24 +174,29 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       maxBytes: read.int('RESPONSE_CACHE_MAX_BYTES', 32 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
       ttlMs: read.int('RESPONSE_CACHE_TTL_MS', 10_000, 1, 3_600_000),
     },
-    corsOrigins,
-    documents: {
-      maxBytes: read.int('DOCUMENT_MAX_BYTES', 10 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
-      quotaBytes: read.int('DOCUMENT_QUOTA_BYTES', 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
-      downloadRedirect: read.bool('DOCUMENT_DOWNLOAD_REDIRECT', false),
-      reconcileIntervalMs: read.int('DOCUMENT_RECONCILE_INTERVAL_MS', 3_600_000, 1000, Number.MAX_SAFE_INTEGER),
-    },
-    s3: { bucket: env.S3_BUCKET || undefined, region: env.S3_REGION || undefined, endpoint: read.url('S3_ENDPOINT', false, ['http:', 'https:']) },
-    dtc: {
-      enrichUrl: read.url('DTC_ENRICH_URL', false, ['http:', 'https:']),
-      enrichKey: env.DTC_ENRICH_KEY || undefined,
-      enrichModel: env.DTC_ENRICH_MODEL ?? 'gpt-4o-mini',
-      enrichTimeoutMs: read.int('DTC_ENRICH_TIMEOUT_MS', 1500, 10, 60_000),
-    },
-    firmware: firmwareOf(parseFirmwareConnectors(env.FIRMWARE_CONNECTORS || undefined)),
-    migrateOnStart: !prod || env.MIGRATE_ON_START === 'true',
-    manufacturerImageDir: env.MANUFACTURER_IMAGE_DIR ? path.resolve(cwd, env.MANUFACTURER_IMAGE_DIR) : undefined,
-    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+}
+
+function documentsConfig(read: Reader): Config['documents'] {
+  return {
+    maxBytes: read.int('DOCUMENT_MAX_BYTES', 10 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    quotaBytes: read.int('DOCUMENT_QUOTA_BYTES', 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    downloadRedirect: read.bool('DOCUMENT_DOWNLOAD_REDIRECT', false),
+    reconcileIntervalMs: read.int('DOCUMENT_RECONCILE_INTERVAL_MS', 3_600_000, 1000, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function dtcConfig(env: Env, read: Reader): Config['dtc'] {
+  return {
+    enrichUrl: read.url('DTC_ENRICH_URL', false, ['http:', 'https:']),
+    enrichKey: env.DTC_ENRICH_KEY || undefined,
+    enrichModel: env.DTC_ENRICH_MODEL ?? 'gpt-4o-mini',
+    enrichTimeoutMs: read.int('DTC_ENRICH_TIMEOUT_MS', 1500, 10, 60_000),
+  };
+}
+
+function operationsConfig(read: Reader): Pick<Config, 'ready' | 'events' | 'sharing'> {
+  return {
     ready: {
       maxIndexerLagMs: read.int('READY_MAX_INDEXER_LAG', 30, 1, 86_400) * 1000,
       maxRelayAgeMs: read.int('READY_MAX_RELAY_AGE', 300, 1, 86_400) * 1000,
@@ -175,23 +206,18 @@ export function loadConfig(env: Env, cwd = process.cwd()): ConfigResult {
       streamsPerUser: read.int('EVENTS_STREAMS_PER_USER', 5, 1, 1000),
     },
     sharing: { maxDays: read.int('SHARE_MAX_DAYS', 365, 1, 36_500) },
-    chain: readChainConfig(env, prod, problems),
-    webhooks: {
-      allowHttp: read.bool('WEBHOOK_ALLOW_HTTP', !prod),
-      allowPrivateNetworks: read.bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', !prod),
-      maxPerUser: read.int('WEBHOOK_MAX_PER_USER', 20, 1, 1000),
-      retrySchedule: retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems),
-      disableAfterMs: read.duration('WEBHOOK_DISABLE_AFTER', 3 * 86_400) * 1000,
-      pollIntervalMs: read.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
-    },
-    telemetry: readTelemetry(env, read, problems),
   };
-  // A broken FIRMWARE_CONNECTORS stops a production server (elsewhere createServices warns and answers 501).
-  if (prod) problems.push(...config.firmware.problems);
-  if (prod && config.s3.bucket === undefined && env.ALLOW_LOCAL_BLOBS !== 'true') {
-    problems.push('S3_BUCKET is required in production mode (or set ALLOW_LOCAL_BLOBS=true to keep blobs in DATA_DIR)');
-  }
-  return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+function webhooksConfig(env: Env, read: Reader, prod: boolean, problems: string[]): WebhookConfig {
+  return {
+    allowHttp: read.bool('WEBHOOK_ALLOW_HTTP', !prod),
+    allowPrivateNetworks: read.bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', !prod),
+    maxPerUser: read.int('WEBHOOK_MAX_PER_USER', 20, 1, 1000),
+    retrySchedule: retrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems),
+    disableAfterMs: read.duration('WEBHOOK_DISABLE_AFTER', 3 * 86_400) * 1000,
+    pollIntervalMs: read.int('WEBHOOK_POLL_MS', 1000, 10, 60_000),
+  };
 }
 
 /** The standard OTel variables: the signal-specific URL is used as given, the base one gets /v1/traces. */

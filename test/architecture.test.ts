@@ -12,22 +12,6 @@ const SRC = path.join(ROOT, 'src');
 const NOT_HAND_WRITTEN = ['src/chain/abi/', 'src/domain/dtc/titles/'];
 const MAX_OWN_LINES = 80;
 
-/**
- * Violations today (an import, or `file:function`), being fixed by the helpers named (issue 12);
- * the lead empties this list once their branches are merged. Do not add to it.
- */
-const TEMPORARILY_ALLOWED = new Map<string, string>([
-  ['src/services/aftermarket-devices.ts imports src/http/schemas.ts', 'refactor-cmd'],
-  ['src/services/transactions.ts imports src/http/schemas.ts', 'refactor-cmd'],
-  ['src/services/user-device-view.ts imports src/http/schemas.ts', 'refactor-cmd'],
-  ['src/services/vehicles.ts imports src/http/schemas.ts', 'refactor-cmd'],
-  ['src/domain/chain-effects.ts imports src/db/schema.ts', 'refactor-chain'],
-  ['src/domain/chain-events.ts imports src/chain/abi/index.ts', 'refactor-chain'],
-  ['src/domain/chain-effects.ts:applyEvents', 'refactor-chain'],
-  ['src/http/routes/documents.ts:documentRoutes', 'refactor-cmd (routes)'],
-  ['src/chain/embedded.ts:startEmbeddedChain', 'unassigned: 81 lines, one over'],
-]);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
@@ -62,8 +46,6 @@ function importViolations(from: string[], forbidden: string[]): string[] {
     .filter((f) => from.some((p) => f.rel.startsWith(p)))
     .flatMap((f) => importsOf(f).filter((target) => forbidden.some((p) => target === p || target.startsWith(p))).map((target) => `${f.rel} imports ${target}`));
 }
-
-const notAllowed = (found: string[]) => found.filter((v) => !TEMPORARILY_ALLOWED.has(v));
 
 type FunctionNode = ts.FunctionLikeDeclaration & { body: ts.Node };
 
@@ -118,25 +100,14 @@ function longFunctions(): Map<string, number> {
 
 describe('architecture', () => {
   it('services and domain do not import the HTTP layer', () => {
-    assert.deepEqual(notAllowed(importViolations(['src/services/', 'src/domain/'], ['src/http/', 'src/http.ts'])), []);
+    assert.deepEqual(importViolations(['src/services/', 'src/domain/'], ['src/http/', 'src/http.ts']), []);
   });
 
   it('domain imports neither the database schema nor the contract ABIs', () => {
-    assert.deepEqual(notAllowed(importViolations(['src/domain/'], ['src/db/schema', 'src/chain/abi'])), []);
+    assert.deepEqual(importViolations(['src/domain/'], ['src/db/schema', 'src/chain/abi']), []);
   });
 
   it(`no hand-written function has more than ${MAX_OWN_LINES} lines of its own code`, () => {
-    const long = longFunctions();
-    const over = [...long].filter(([where]) => !TEMPORARILY_ALLOWED.has(where)).map(([where, n]) => `${where}: ${n} lines`);
-    assert.deepEqual(over, []);
-  });
-
-  it('the temporary allow-list names only violations that still exist', () => {
-    const current = new Set([
-      ...longFunctions().keys(),
-      ...importViolations(['src/services/', 'src/domain/'], ['src/http/', 'src/http.ts']),
-      ...importViolations(['src/domain/'], ['src/db/schema', 'src/chain/abi']),
-    ]);
-    assert.deepEqual([...TEMPORARILY_ALLOWED.keys()].filter((where) => !current.has(where)), []);
+    assert.deepEqual([...longFunctions()].map(([where, n]) => `${where}: ${n} lines`), []);
   });
 });

@@ -243,7 +243,11 @@ async function rpcBlockNumber(rpcUrl: string): Promise<string> {
   return ((await res.json()) as { result: string }).result;
 }
 
-export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<EmbeddedChain> {
+/**
+ * What DATA_DIR holds of an earlier chain, checked for consistency: a lost state is refused, and an
+ * unfinished first deploy is cleared (when allowed) so it is redone.
+ */
+function inspectDataDir(o: EmbeddedChainOptions): { recorded: ChainFile | undefined; stateExists: boolean; chainId: number } {
   fs.mkdirSync(o.dataDir, { recursive: true });
   const paths = chainPaths(o.dataDir);
   // Half-written saves of a killed process (we hold the data-dir lock: no one else writes them).
@@ -268,7 +272,12 @@ export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<Embed
   if (recorded && o.chainId !== undefined && o.chainId !== recorded.chainId) {
     throw new Error(`CHAIN_ID=${o.chainId} but the embedded chain in ${o.dataDir} was created with chain id ${recorded.chainId}; unset CHAIN_ID or use another DATA_DIR`);
   }
-  const chainId = recorded?.chainId ?? o.chainId ?? 31337;
+  return { recorded, stateExists, chainId: recorded?.chainId ?? o.chainId ?? 31337 };
+}
+
+export async function startEmbeddedChain(o: EmbeddedChainOptions): Promise<EmbeddedChain> {
+  const { recorded, stateExists, chainId } = inspectDataDir(o);
+  const paths = chainPaths(o.dataDir);
   await refuseStaleAnvil(o.dataDir);
 
   let anvil: AnvilInstance;

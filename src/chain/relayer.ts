@@ -43,8 +43,8 @@ import type { ChainContext } from './context.ts';
 import type { MetaTxRow } from './outbox.ts';
 import { createRelayerStore, NONCE_FILLER_KIND } from './relayer-store.ts';
 import { revertContextFor } from './errors.ts';
-import { createWorkerLoop } from './worker-loop.ts';
-import { describeFailure, failureMessage, type WorkerHealthSnapshot } from './worker-health.ts';
+import { createWorkerLoop, type BackgroundWorker } from './worker-loop.ts';
+import { describeFailure, failureMessage } from './worker-health.ts';
 import type { TxStatus } from '../domain/relay-state.ts';
 import type { RelayerContext, RelayerLogger, RelayerStep } from './relayer/context.ts';
 import { createRelayerNode } from './relayer/node.ts';
@@ -91,18 +91,8 @@ export interface RelayerOptions {
   tracer?: Tracer;
 }
 
-export interface Relayer {
-  /** Runs ticks in the background until stop(). */
-  start(): void;
-  /** Finishes the current tick and stops. */
-  stop(): Promise<void>;
-  /** One pass over every step; resolves to the number of requests whose state changed. */
-  tick(): Promise<number>;
-  /** Ends the current sleep early, or the next one if a tick is running (call right after a request was enqueued). */
-  wake(): void;
-  /** The background loop's liveness and failures (for /ready and the metrics). */
-  health(): WorkerHealthSnapshot;
-}
+/** tick(): one pass over every step, resolving to the number of requests whose state changed; wake() right after a request was enqueued. */
+export type Relayer = BackgroundWorker;
 
 const NOOP_LOGGER: RelayerLogger = { info() {}, warn() {}, error() {} };
 

@@ -32,6 +32,20 @@ export interface WorkerLoop {
   health: () => WorkerHealthSnapshot;
 }
 
+/** A worker as its owner sees it: the loop's controls plus one tick on demand. */
+export interface BackgroundWorker {
+  /** Runs ticks in the background until stop(). */
+  start(): void;
+  /** Finishes the current tick and stops. */
+  stop(): Promise<void>;
+  /** One pass; resolves to the number of items it handled. */
+  tick(): Promise<number>;
+  /** Ends the current sleep early, or the next one if a tick is running. */
+  wake(): void;
+  /** The background loop's liveness and failures (for /ready and the metrics). */
+  health(): WorkerHealthSnapshot;
+}
+
 export function createWorkerLoop<R>(o: WorkerLoopOptions<R>): WorkerLoop {
   let running: Promise<void> | undefined;
   let stopping = false;

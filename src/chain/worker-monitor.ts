@@ -130,25 +130,27 @@ export function createWorkerMonitor(o: WorkerMonitorOptions): WorkerMonitor {
   }
 
   const secs = (n: number) => `${Math.round(n)} s`;
+  const assertRunning = (name: 'relayer' | 'indexer', health: WorkerHealthSnapshot) => {
+    const problem = workerProblem(name, health, { now: now() });
+    if (problem) throw new Error(problem);
+  };
+  const known = <T>(part: Part<T>, what: string): T => {
+    if (!part.ok) throw new Error(`${what} unknown: ${part.error}`);
+    return part.value;
+  };
 
   const checks = {
     async relayer(): Promise<string> {
-      const problem = workerProblem('relayer', o.relayer.health(), { now: now() });
-      if (problem) throw new Error(problem);
-      const { queue } = await sample();
-      if (!queue.ok) throw new Error(`relayer queue unknown: ${queue.error}`);
-      const { depth, oldestSeconds } = queue.value;
+      assertRunning('relayer', o.relayer.health());
+      const { depth, oldestSeconds } = known((await sample()).queue, 'relayer queue');
       if (oldestSeconds * 1000 > maxRelayAgeMs) {
         throw new Error(`relayer: the oldest of ${depth} unsettled requests has waited ${secs(oldestSeconds)} (limit ${secs(maxRelayAgeMs / 1000)})`);
       }
       return `${depth} unsettled, oldest ${secs(oldestSeconds)}`;
     },
     async indexer(): Promise<string> {
-      const problem = workerProblem('indexer', o.indexer.health(), { now: now() });
-      if (problem) throw new Error(problem);
-      const { lag } = await sample();
-      if (!lag.ok) throw new Error(`indexer lag unknown: ${lag.error}`);
-      const { blocks, seconds } = lag.value;
+      assertRunning('indexer', o.indexer.health());
+      const { blocks, seconds } = known((await sample()).lag, 'indexer lag');
       if (seconds * 1000 > maxIndexerLagMs) {
         throw new Error(`indexer lags ${blocks} final blocks, ${secs(seconds)} behind the chain (limit ${secs(maxIndexerLagMs / 1000)})`);
       }

@@ -3,6 +3,7 @@
 // holds many rows. An event with a delivery still pending stays until that delivery ends.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
+import { runPeriodically, type PeriodicTask } from '../lib/periodic.ts';
 
 export interface PruneOptions {
   /** Events created before this go. */
@@ -23,9 +24,7 @@ export async function pruneEventsOnce(db: Db, opts: PruneOptions): Promise<numbe
   return result.rows.length;
 }
 
-export interface EventPruner {
-  stop(): Promise<void>;
-}
+export type EventPruner = PeriodicTask;
 
 export interface EventPrunerOptions {
   db: Db;
@@ -41,38 +40,15 @@ export function startEventPruner(o: EventPrunerOptions): EventPruner {
   const intervalMs = o.intervalMs ?? 600_000;
   const batchSize = o.batchSize ?? 5000;
   const now = o.now ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
-  const run = async () => {
+  const run = async (isStopped: () => boolean) => {
     const olderThan = new Date(now().getTime() - o.retentionMs);
     let total = 0;
     for (;;) {
       const n = await pruneEventsOnce(o.db, { olderThan, batchSize });
       total += n;
-      if (n < batchSize || stopped) break;
+      if (n < batchSize || isStopped()) break;
     }
     if (total > 0) o.log.info({ pruned: total, olderThan }, 'events pruned');
   };
-  const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = run().catch((err: unknown) => o.log.warn({ err }, 'pruning events failed; retrying next interval'));
-      void running.finally(() => {
-        running = undefined;
-        schedule();
-      });
-    }, intervalMs);
-    timer.unref(); // never keeps the process alive on its own
-  };
-  schedule();
-
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return runPeriodically(intervalMs, run, (err) => o.log.warn({ err }, 'pruning events failed; retrying next interval'));
 }

@@ -6,6 +6,7 @@ import * as repo from '../db/repositories/documents.ts';
 import { DOCUMENTS_PREFIX } from '../domain/files/keys.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { removeOrphanBlobs } from '../storage/reconcile.ts';
+import { runPeriodically, type PeriodicTask } from '../lib/periodic.ts';
 
 /**
  * A blob younger than this is left alone even without a row: its upload may still be writing
@@ -69,42 +70,18 @@ export async function reconcileDocuments(deps: ReconcileDeps): Promise<Reconcile
   return { finishedDeletes, blobsScanned: orphans.scanned, orphanBlobsDeleted: orphans.deleted.length, tempFilesRemoved };
 }
 
-export interface PeriodicReconciler {
-  /** Stops the timer and waits for a run in progress. */
-  stop(): Promise<void>;
-}
+export type PeriodicReconciler = PeriodicTask;
 
 /** Runs `reconcileDocuments` every `intervalMs` (first run after one interval), never overlapping. */
 export function startPeriodicReconciler(
   deps: ReconcileDeps & { intervalMs: number; log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void } },
 ): PeriodicReconciler {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
-  const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = reconcileDocuments(deps).then(
-        (report) => {
-          if (report.finishedDeletes || report.orphanBlobsDeleted || report.tempFilesRemoved) deps.log.info({ report }, 'documents reconciled');
-        },
-        (err: unknown) => deps.log.warn({ err }, 'document reconciliation failed; retrying next interval'),
-      );
-      void running.finally(() => {
-        running = undefined;
-        schedule();
-      });
-    }, deps.intervalMs);
-    timer.unref(); // never keeps the process alive on its own
-  };
-  schedule();
-
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+  return runPeriodically(
+    deps.intervalMs,
+    async () => {
+      const report = await reconcileDocuments(deps);
+      if (report.finishedDeletes || report.orphanBlobsDeleted || report.tempFilesRemoved) deps.log.info({ report }, 'documents reconciled');
     },
-  };
+    (err) => deps.log.warn({ err }, 'document reconciliation failed; retrying next interval'),
+  );
 }

@@ -70,9 +70,12 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
     );
   }
 
-  async function vehicleRow(tokenId: bigint) {
+  /** What a vehicle's metadata and image show, or undefined for an unknown token. */
+  async function vehicleFacts(tokenId: bigint) {
     const [row] = await db.select().from(userDevices).where(eq(userDevices.tokenId, tokenId)).limit(1);
-    return row;
+    if (!row) return undefined;
+    const d = row.definition;
+    return { make: d.make.name, model: d.model, year: d.year, name: row.name };
   }
 
   function manufacturerImage(name: string | null): Promise<Buffer | null> {
@@ -135,10 +138,8 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
       bodies.get(
         `v:${tokenId}`,
         async () => {
-          const row = await vehicleRow(tokenId);
-          if (!row) return null;
-          const d = row.definition;
-          return json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, make: d.make.name, model: d.model, year: d.year, name: row.name }));
+          const v = await vehicleFacts(tokenId);
+          return v ? json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, ...v })) : null;
         },
         beforeLoad,
       ),
@@ -147,10 +148,9 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
       images.get(
         `v:${tokenId}`,
         async () => {
-          const row = await vehicleRow(tokenId);
-          if (!row) return null;
-          const d = row.definition;
-          const png = generateVehicleImage({ make: d.make.name, model: d.model, year: d.year, seed: `vehicle:${tokenId}` });
+          const v = await vehicleFacts(tokenId);
+          if (!v) return null;
+          const png = generateVehicleImage({ make: v.make, model: v.model, year: v.year, seed: `vehicle:${tokenId}` });
           return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
         },
         beforeLoad,

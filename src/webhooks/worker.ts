@@ -8,8 +8,8 @@
 import type { Database } from '../db/engine.ts';
 import { retryDelayMs } from '../domain/retry-schedule.ts';
 import { webhookHeaders } from '../domain/webhook-signature.ts';
-import { createWakeableSleep } from '../chain/wakeable-sleep.ts';
-import { createWorkerHealth, describeFailure, failureMessage, waitAfterFailure, type WorkerHealthSnapshot } from '../chain/worker-health.ts';
+import { describeFailure, failureMessage } from '../chain/worker-health.ts';
+import { createWorkerLoop, type BackgroundWorker } from '../chain/worker-loop.ts';
 import { claimDue, recordDelivered, recordFailed, type ClaimedDelivery } from './delivery-store.ts';
 import { DELIVERY_CHANNEL } from './fan-out.ts';
 import { createWebhookSender, type AttemptResult, type WebhookSender } from './send.ts';
@@ -40,14 +40,8 @@ export interface WebhookWorkerOptions {
   random?: () => number;
 }
 
-export interface WebhookWorker {
-  start(): void;
-  stop(): Promise<void>;
-  /** One claim-and-send pass; resolves to the number of deliveries attempted. */
-  tick(): Promise<number>;
-  wake(): void;
-  health(): WorkerHealthSnapshot;
-}
+/** tick(): one claim-and-send pass, resolving to the number of deliveries attempted. */
+export type WebhookWorker = BackgroundWorker;
 
 const NOOP: WebhookWorkerLogger = { info() {}, warn() {}, error() {} };
 
@@ -63,10 +57,7 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
   const pollMs = o.pollIntervalMs ?? 1000;
   const batchSize = o.batchSize ?? 50;
   const leaseMs = o.leaseMs ?? 30_000;
-  const { sleep, wake } = createWakeableSleep();
-  const health = createWorkerHealth();
-  let stopping = false;
-  let running: Promise<void> | null = null;
+  let listening: Promise<void> | null = null;
   let listener: { close(): Promise<void> } | null = null;
 
   // What the pass after this one may find: a retry due soon, or (after a success) the next event
@@ -100,34 +91,26 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
     return claimed.length;
   }
 
-  async function loop(): Promise<void> {
-    let backoff = pollMs;
-    while (!stopping) {
-      health.tickStarted();
-      let pause = pollMs;
-      try {
-        soonest = Infinity;
-        const n = await tick();
-        const was = health.snapshot().lastFailure;
-        health.tickSucceeded();
-        if (was) log.info({ component: was.component }, 'webhooks: ticks succeed again');
-        backoff = pollMs;
-        pause = n === batchSize ? 0 : Math.min(pollMs, soonest);
-      } catch (err) {
-        const kind = health.tickFailed(err);
-        if (kind.first || !kind.unavailable) log.error({ component: kind.component, err: failureMessage(err) }, `webhooks: tick failed (${describeFailure(kind)}); retrying`);
-        if (stopping) break;
-        backoff = Math.min(backoff * 2, 30_000);
-        await waitAfterFailure({ kind, backoffMs: backoff, probeIntervalMs: 1000, sleep, stopped: () => stopping, probe: () => o.database.ping() });
-        continue;
-      }
-      if (!stopping && pause > 0) await sleep(pause);
-    }
-  }
+  const loop = createWorkerLoop({
+    tick: () => {
+      soonest = Infinity;
+      return tick();
+    },
+    pauseAfter: (n) => (n === batchSize ? 0 : Math.min(pollMs, soonest)),
+    minBackoffMs: pollMs,
+    maxBackoffMs: 30_000,
+    probeIntervalMs: 1000,
+    probe: () => o.database.ping(),
+    onRecovered: (was) => log.info({ component: was.lastFailure!.component }, 'webhooks: ticks succeed again'),
+    onFailed(err, kind) {
+      if (kind.first || !kind.unavailable) log.error({ component: kind.component, err: failureMessage(err) }, `webhooks: tick failed (${describeFailure(kind)}); retrying`);
+    },
+  });
 
   async function listen(): Promise<void> {
-    // A notification means a delivery was committed; a listener that reconnects may have missed some.
-    listener = await o.database.listen(DELIVERY_CHANNEL, { onNotify: () => wake(), onLive: (live) => live && wake() }).catch((err: unknown) => {
+    // A notification means a delivery was committed; a listener that reconnects may have missed some
+    // (and one that goes live wakes the loop, so ticks that ran before it missed nothing).
+    listener = await o.database.listen(DELIVERY_CHANNEL, { onNotify: () => loop.wake(), onLive: (live) => live && loop.wake() }).catch((err: unknown) => {
       log.warn({ err: failureMessage(err) }, `webhooks: cannot LISTEN; deliveries start within ${pollMs} ms instead`);
       return null;
     });
@@ -135,26 +118,20 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
 
   return {
     start() {
-      if (running) return;
-      stopping = false;
-      health.setRunning(true);
-      running = listen()
-        .then(loop)
-        .finally(async () => {
-          running = null;
-          health.setRunning(false);
-          await listener?.close();
-          listener = null;
-        });
+      if (listening) return;
+      loop.start();
+      listening = listen();
     },
     async stop() {
-      stopping = true;
-      wake();
-      await running;
+      await loop.stop();
+      await listening;
+      listening = null;
+      await listener?.close();
+      listener = null;
     },
     tick,
-    wake,
-    health: () => health.snapshot(),
+    wake: loop.wake,
+    health: loop.health,
   };
 }
 

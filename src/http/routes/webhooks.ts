@@ -71,9 +71,19 @@ const DeliveryQuery = Type.Object({
   cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'The x-next-cursor of the previous page' })),
 });
 
-export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService }> = async (app, { webhooks }) => {
-  const errors = errorResponses(400, 401, 404);
+const errors = errorResponses(400, 401, 404);
 
+type WebhookRoutesOptions = { webhooks: WebhookService };
+type App = Parameters<FastifyPluginAsyncTypebox<WebhookRoutesOptions>>[0];
+
+export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = async (app, { webhooks }) => {
+  subscriptionRoutes(app, webhooks);
+  subscriptionActionRoutes(app, webhooks);
+  deliveryRoutes(app, webhooks);
+};
+
+/** Create, list, read, change and delete subscriptions. */
+function subscriptionRoutes(app: App, webhooks: WebhookService): void {
   app.post(
     '/v1/webhooks',
     {
@@ -150,7 +160,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
       return reply.code(204).send(null);
     },
   );
+}
 
+/** A new signing secret, and a test event. */
+function subscriptionActionRoutes(app: App, webhooks: WebhookService): void {
   app.post(
     '/v1/webhooks/:id/rotate-secret',
     {
@@ -182,7 +195,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
     },
     async (req, reply) => reply.code(202).send(await webhooks.sendTest(req.user, req.params.id)),
   );
+}
 
+/** The deliveries log and redelivery. */
+function deliveryRoutes(app: App, webhooks: WebhookService): void {
   app.get(
     '/v1/webhooks/:id/deliveries',
     {
@@ -223,4 +239,4 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: WebhookService
     },
     async (req, reply) => reply.code(202).send(await webhooks.redeliver(req.user, req.params.id, req.params.deliveryId)),
   );
-};
+}
