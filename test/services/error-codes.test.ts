@@ -17,7 +17,10 @@ describe('error-code submissions that arrive together', () => {
   const service = () =>
     createErrorCodeService({
       db: database.db,
-      vehicles: { requireOwned: async () => ({ definition: BRONCO_2021 }) as unknown as UserDeviceRow, requirePrivilege: async () => {} },
+      vehicles: {
+        requireOwned: async (_user: unknown, id: string) => ({ id, userId: USER.id, tokenId: null, definition: BRONCO_2021 }) as unknown as UserDeviceRow,
+        requirePrivilege: async () => {},
+      },
       catalog: createDtcCatalog(),
     });
 
@@ -84,7 +87,10 @@ describe('error-code submissions that arrive together', () => {
     const toyotaDef = { ...BRONCO_2021, make: { id: 'toyota', name: 'Toyota' } };
     const s = createErrorCodeService({
       db: database.db,
-      vehicles: { requireOwned: async (_u, id) => ({ definition: id === ford ? BRONCO_2021 : toyotaDef }) as unknown as UserDeviceRow, requirePrivilege: async () => {} },
+      vehicles: {
+        requireOwned: async (_u, id) => ({ id, userId: USER.id, tokenId: null, definition: id === ford ? BRONCO_2021 : toyotaDef }) as unknown as UserDeviceRow,
+        requirePrivilege: async () => {},
+      },
       catalog: createDtcCatalog(),
     });
     const toyota = await insertVehicle(database.db, { userId: USER.id });
