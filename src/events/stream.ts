@@ -8,9 +8,9 @@ import { sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/engine.ts';
 import { CHAIN_OWNER_PREFIX } from '../domain/chain-effects.ts';
 import type { AuthUser } from '../auth/verifier.ts';
+import { EVENTS_CHANNEL } from './outbox.ts';
 
 /** drizzle/0005_events_notify.sql announces every committed insert into `events` here. */
-export const EVENTS_CHANNEL = 'devices_api_events';
 
 /** An event as it is sent: `body` is the JSON a webhook gets, `{"type","timestamp","data"}`. */
 export interface OutboxEvent {

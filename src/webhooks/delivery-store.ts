@@ -4,7 +4,7 @@
 // once the lease ends. Results are written only while the claim is still ours (same attempt count).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
-import { DELIVERY_CHANNEL } from './fan-out.ts';
+import { DELIVERIES_CREATED, EVENTS_CHANNEL } from '../events/outbox.ts';
 
 export interface ClaimedDelivery {
   id: string;
@@ -111,7 +111,7 @@ export async function recordFailed(db: Db, d: ClaimedDelivery, f: FailureRecord)
 
 /** Wakes every LISTENing delivery worker once the caller's transaction commits. */
 export async function notifyWorkers(db: Pick<Db, 'execute'>): Promise<void> {
-  await db.execute(sql`select pg_notify(${DELIVERY_CHANNEL}, '')`);
+  await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${DELIVERIES_CREATED})`);
 }
 
 // drizzle's execute answers { rows } on node-postgres and PGlite alike.

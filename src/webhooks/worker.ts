@@ -3,7 +3,8 @@
 // queue without sending one twice), sends them concurrently, and records each answer: a 2xx is
 // delivered; anything else is retried on the schedule (retry-schedule.ts) with the same
 // webhook-id, and a subscription failing for WEBHOOK_DISABLE_AFTER is disabled.
-// Wakes on the fan-out's NOTIFY (committed events reach the receiver in milliseconds) and polls
+// Wakes when a commit created deliveries (EVENTS_CHANNEL with DELIVERIES_CREATED: they reach the
+// receiver in milliseconds) and polls
 // every `pollMs` for retries that come due and for notifications missed while not listening.
 import type { Database } from '../db/engine.ts';
 import { retryDelayMs } from '../domain/retry-schedule.ts';
@@ -11,7 +12,7 @@ import { webhookHeaders } from '../domain/webhook-signature.ts';
 import { describeFailure, failureMessage } from '../chain/worker-health.ts';
 import { createWorkerLoop, type BackgroundWorker } from '../chain/worker-loop.ts';
 import { claimDue, recordDelivered, recordFailed, type ClaimedDelivery } from './delivery-store.ts';
-import { DELIVERY_CHANNEL } from './fan-out.ts';
+import { DELIVERIES_CREATED, EVENTS_CHANNEL } from '../events/outbox.ts';
 import { createWebhookSender, type AttemptResult, type WebhookSender } from './send.ts';
 import type { WebhookConfig } from '../config.ts';
 
@@ -108,9 +109,11 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
   });
 
   async function listen(): Promise<void> {
-    // A notification means a delivery was committed; a listener that reconnects may have missed some
-    // (and one that goes live wakes the loop, so ticks that ran before it missed nothing).
-    listener = await o.database.listen(DELIVERY_CHANNEL, { onNotify: () => loop.wake(), onLive: (live) => live && loop.wake() }).catch((err: unknown) => {
+    // That notification means deliveries (new, or sent again) were committed; a listener that
+    // reconnects may have missed some (and one that goes live wakes the loop, so ticks that ran
+    // before it missed nothing).
+    const handlers = { onNotify: (payload: string) => payload === DELIVERIES_CREATED && loop.wake(), onLive: (live: boolean) => live && loop.wake() };
+    listener = await o.database.listen(EVENTS_CHANNEL, handlers).catch((err: unknown) => {
       log.warn({ err: failureMessage(err) }, `webhooks: cannot LISTEN; deliveries start within ${pollMs} ms instead`);
       return null;
     });

@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { until } from '../helpers/chain-app.ts';
-import { webhookDeliveries, webhookSubscriptions, nftPrivileges } from '../../src/db/schema.ts';
+import { events, webhookDeliveries, webhookSubscriptions, nftPrivileges } from '../../src/db/schema.ts';
 import { emitEvent, type NewEvent } from '../../src/events/outbox.ts';
 import { newKsuid } from '../../src/domain/ids.ts';
 import { newWebhookSecret } from '../../src/domain/webhook-signature.ts';
@@ -61,7 +61,8 @@ describe('the webhook delivery worker', () => {
     const ev = await emit({ userId: 'alice', data: { userDeviceId: 'ud1', name: 'car' } });
     const got = await until('the delivery', async () => rx.received.find((r) => r.headers['webhook-id'] === ev.id));
     const payload = new Webhook(sub.secret).verify(got.body, got.headers as Record<string, string>) as any;
-    assert.deepEqual(payload, { type: 'vehicle.registered', timestamp: ev.createdAt.toISOString(), data: { userDeviceId: 'ud1', name: 'car' } });
+    const [stored] = await db.db.select({ createdAt: events.createdAt }).from(events).where(eq(events.id, ev.id));
+    assert.deepEqual(payload, { type: 'vehicle.registered', timestamp: stored!.createdAt.toISOString(), data: { userDeviceId: 'ud1', name: 'car' } });
     assert.equal(got.headers['content-type'], 'application/json');
     const d = await until('delivered', async () => (await deliveriesOf(sub.id)).find((x) => x.status === 'delivered'));
     assert.equal(d.attempts, 1);
