@@ -185,6 +185,12 @@ describe('platform behaviour shared by every route', () => {
       const exposed = (r.headers.get('access-control-expose-headers') ?? '').toLowerCase();
       for (const h of ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset']) assert.ok(exposed.includes(h), `${h} not exposed`);
     });
+    it('spares a request without Origin (not a browser) the CORS headers, and tells caches the answer depends on it', async () => {
+      const r = await t.request('GET', '/health');
+      assert.equal(r.headers.get('access-control-allow-origin'), null);
+      assert.equal(r.headers.get('access-control-expose-headers'), null);
+      assert.match(r.headers.get('vary') ?? '', /Origin/);
+    });
   });
 
   describe('operations endpoints', () => {
