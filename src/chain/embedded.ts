@@ -174,6 +174,13 @@ export interface EmbeddedChain {
   stop(): Promise<void>;
 }
 
+/**
+ * The embedded anvil is a child of this process, so a slow answer means a loaded machine, not a
+ * lost node: viem's default of 10 s per request failed first starts (deploying the registry) at a
+ * load average of 30.
+ */
+const LOCAL_RPC_TIMEOUT_MS = 60_000;
+
 function clientFor(rpcUrl: string, chainId: number): PublicClient {
   const chain = defineChain({
     id: chainId,
@@ -181,14 +188,14 @@ function clientFor(rpcUrl: string, chainId: number): PublicClient {
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
-  return createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 50, cacheTime: 0 });
+  return createPublicClient({ chain, transport: http(rpcUrl, { timeout: LOCAL_RPC_TIMEOUT_MS }), pollingInterval: 50, cacheTime: 0 });
 }
 
 async function deployFresh(publicClient: PublicClient, rpcUrl: string, chainId: number): Promise<ChainFile> {
   const accounts = { mnemonic: DEFAULT_ANVIL_MNEMONIC, ...DEV_ACCOUNT_INDEXES };
   const chain = publicClient.chain!;
   const wallet = (role: keyof typeof DEV_ACCOUNT_INDEXES) =>
-    createWalletClient({ account: devAccount({ accounts }, role), chain, transport: http(rpcUrl) });
+    createWalletClient({ account: devAccount({ accounts }, role), chain, transport: http(rpcUrl, { timeout: LOCAL_RPC_TIMEOUT_MS }) });
   const deployment = await deployRegistry({
     publicClient,
     walletClient: wallet('admin'),
