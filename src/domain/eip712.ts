@@ -22,20 +22,20 @@ export const EIP712_DOMAIN_FIELDS = [
   { name: 'verifyingContract', type: 'address' },
 ] as const;
 
+/** Pair and unpair sign the same fields (their typehashes differ only by the type's name). */
+const DEVICE_AND_VEHICLE = [
+  { name: 'aftermarketDeviceNode', type: 'uint256' },
+  { name: 'vehicleNode', type: 'uint256' },
+] as const;
+
 /** Field lists per primary type; order and spelling are part of the typehash. */
 export const REGISTRY_TYPES = {
   ClaimAftermarketDeviceSign: [
     { name: 'aftermarketDeviceNode', type: 'uint256' },
     { name: 'owner', type: 'address' },
   ],
-  PairAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  UnPairAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
+  PairAftermarketDeviceSign: DEVICE_AND_VEHICLE,
+  UnPairAftermarketDeviceSign: DEVICE_AND_VEHICLE,
   MintVehicleWithDeviceDefinitionSign: [
     { name: 'manufacturerNode', type: 'uint256' },
     { name: 'owner', type: 'address' },
