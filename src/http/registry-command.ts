@@ -53,7 +53,8 @@ export function commandSchemas<Params extends TSchema, Body extends TSchema, Pay
 /** A command's body as clients send it, and as @dimo-network/data-sdk does: wrapped in `{ [key]: {...} }`. */
 export function sdkWrappedBody<F extends TProperties, K extends string>(fields: F, key: K, $id: string) {
   const wrapped = Type.Optional(Type.Object(fields, { description: '@dimo-network/data-sdk wraps the body in this' }));
-  return Type.Object({ ...fields, [key]: wrapped } as F & { [k in K]: typeof wrapped }, { $id });
+  const properties: F & { [k in K]: typeof wrapped } = { ...fields, [key]: wrapped };
+  return Type.Object(properties, { $id });
 }
 
 /** A 65-byte signature field (0x hex). */
