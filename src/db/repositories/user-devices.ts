@@ -100,12 +100,8 @@ export async function listShared(db: Db, address: string, now: Date, limit: numb
 
 /** Privilege ids `address` holds unexpired at `now` on the vehicle with this id (none when unminted or unknown). */
 export async function heldPrivilegesByDeviceId(db: Db, userDeviceId: string, address: string, now: Date): Promise<number[]> {
-  const rows = await db
-    .select({ privilege: nftPrivileges.privilege })
-    .from(nftPrivileges)
-    .innerJoin(userDevices, eq(userDevices.tokenId, nftPrivileges.tokenId))
-    .where(and(eq(userDevices.id, userDeviceId), eq(nftPrivileges.userAddress, address), gt(nftPrivileges.expiry, now)));
-  return rows.map((r) => r.privilege);
+  const [row] = await db.select({ tokenId: userDevices.tokenId }).from(userDevices).where(eq(userDevices.id, userDeviceId)).limit(1);
+  return row?.tokenId != null ? heldPrivileges(db, row.tokenId, address, now) : [];
 }
 
 export async function privilegesFor(db: Db | Tx, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {
