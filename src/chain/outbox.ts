@@ -1,4 +1,3 @@
-// The outbox of relayed calls lives in src/db/repositories/transaction-requests.ts; the chain
-// workers (and their tests) name it from here.
-export { enqueueTransaction, findInFlight, TX_KINDS, type EnqueueInput, type MetaTxRow, type TxKind } from '../db/repositories/transaction-requests.ts';
-export { IN_FLIGHT } from '../domain/relay-state.ts';
+// Kept only for src/composition.ts, which this change may not edit: point its import at
+// src/db/repositories/transaction-requests.ts and delete this file.
+export type { MetaTxRow } from '../db/repositories/transaction-requests.ts';

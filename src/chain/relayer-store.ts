@@ -12,7 +12,7 @@ import { transactionFailedEvents } from '../events/payloads.ts';
 import { metaTransactionRequests as mtr, relayerAccounts } from '../db/schema.ts';
 import { newKsuid } from '../domain/ids.ts';
 import { TRANSITIONS_TO, type TxStatus } from '../domain/relay-state.ts';
-import type { MetaTxRow, TxKind } from './outbox.ts';
+import type { MetaTxRow, TxKind } from '../db/repositories/transaction-requests.ts';
 
 /** Kind of the rows the relayer writes itself to spend a nonce whose own request had to fail. */
 export const NONCE_FILLER_KIND = 'NonceFiller' satisfies TxKind;

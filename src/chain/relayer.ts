@@ -40,7 +40,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Database } from '../db/engine.ts';
 import type { ChainContext } from './context.ts';
-import type { MetaTxRow } from './outbox.ts';
+import type { MetaTxRow } from '../db/repositories/transaction-requests.ts';
 import { createRelayerStore, NONCE_FILLER_KIND } from './relayer-store.ts';
 import { revertContextFor } from './errors.ts';
 import { createWorkerLoop, type BackgroundWorker } from './worker-loop.ts';

@@ -1,6 +1,7 @@
 // One schema for PGlite and PostgreSQL 15. Token ids are numeric(78,0) (uint256) read as bigint;
 // addresses are stored lower-case 0x-hex so equality is a plain comparison (emitted checksummed).
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   index,
@@ -168,28 +169,22 @@ export const errorCodeQueries = pgTable(
   (t) => [index('error_code_queries_device_idx').on(t.userDeviceId, t.id)],
 );
 
-/** Imported titles (`devices-api dtc import`); make '' applies to every make. */
+/** The key of the DTC tables: a code per make; make '' applies to every make. Fresh builders per table. */
+const dtcKey = () => ({ code: text('code').notNull(), make: text('make').notNull().default('') });
+const byDtcKey = (t: { code: AnyPgColumn; make: AnyPgColumn }) => [primaryKey({ columns: [t.code, t.make] })];
+
+/** Imported titles (`devices-api dtc import`). */
 export const dtcDescriptions = pgTable(
   'dtc_descriptions',
-  {
-    code: text('code').notNull(),
-    make: text('make').notNull().default(''),
-    description: text('description').notNull(),
-    importedAt: ts('imported_at').notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.code, t.make] })],
+  { ...dtcKey(), description: text('description').notNull(), importedAt: ts('imported_at').notNull().defaultNow() },
+  byDtcKey,
 );
 
 /** Cached enrichment text per (code, make); model output stored as data only. */
 export const dtcEnrichments = pgTable(
   'dtc_enrichments',
-  {
-    code: text('code').notNull(),
-    make: text('make').notNull().default(''),
-    text: text('text').notNull(),
-    createdAt: ts('created_at').notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.code, t.make] })],
+  { ...dtcKey(), text: text('text').notNull(), createdAt: ts('created_at').notNull().defaultNow() },
+  byDtcKey,
 );
 
 export const documents = pgTable(

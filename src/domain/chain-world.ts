@@ -3,7 +3,7 @@
 // `diffWorld` lists the rows whose indexer-owned columns changed, with their before images (the
 // batch's undo log).
 import type { AftermarketDeviceRow, IntegrationRow, ManufacturerRow, PrivilegeRow, SyntheticDeviceRow, UserDeviceRow } from '../db/repositories/rows.ts';
-import type { ChainEvent } from './chain-events.ts';
+import type { ChainEvent, NftKind } from './chain-events.ts';
 import { normaliseSerial } from './serial.ts';
 
 export type DeviceRow = AftermarketDeviceRow;
@@ -91,56 +91,39 @@ function emptyKeys() {
 
 export type WorldKeys = ReturnType<typeof emptyKeys>;
 
+type TokenSet = 'deviceTokens' | 'vehicleTokens' | 'privilegeTokens' | 'syntheticTokens' | 'manufacturerTokens' | 'integrationTokens';
+
+/** The row each event is about, by its tokenId (VehicleAttributeSet needs none; Transfer: by the NFT it moves). */
+const ROW_OF_TOKEN = new Map<ChainEvent['kind'], TokenSet>(
+  (
+    [
+      ['deviceTokens', ['DeviceMinted', 'DeviceAttributeSet', 'DeviceClaimed', 'DeviceUnclaimed', 'DevicePaired', 'DeviceUnpaired']],
+      ['vehicleTokens', ['VehicleMinted']],
+      ['syntheticTokens', ['SyntheticMinted', 'SyntheticBurned']],
+      ['privilegeTokens', ['PrivilegeSet']],
+      ['manufacturerTokens', ['ManufacturerMinted']],
+      ['integrationTokens', ['IntegrationMinted']],
+    ] as const
+  ).flatMap(([set, kinds]) => kinds.map((kind) => [kind, set] as const)),
+);
+
+/** A transfer reads the moved NFT's row (a vehicle's privileges end with it); other NFTs' transfers change nothing. */
+const TRANSFERRED: Partial<Record<NftKind, TokenSet[]>> = { vehicle: ['vehicleTokens', 'privilegeTokens'], device: ['deviceTokens'], manufacturer: ['manufacturerTokens'] };
+
 export function keysOf(events: readonly ChainEvent[]): WorldKeys {
   const k = emptyKeys();
   for (const e of events) {
-    switch (e.kind) {
-      case 'DeviceMinted':
-        k.deviceTokens.add(e.tokenId);
-        k.manufacturerTokens.add(e.manufacturerTokenId);
-        break;
-      case 'DeviceAttributeSet': {
-        k.deviceTokens.add(e.tokenId);
-        const serial = e.attribute === 'Serial' ? normaliseSerial(e.info) : null;
-        if (serial) k.serials.add(serial);
-        break;
-      }
-      case 'DeviceClaimed':
-      case 'DeviceUnclaimed':
-      case 'DevicePaired':
-      case 'DeviceUnpaired':
-        k.deviceTokens.add(e.tokenId);
-        break;
-      case 'VehicleMinted':
-        k.vehicleTokens.add(e.tokenId);
-        k.mintTxHashes.add(e.txHash.toLowerCase());
-        break;
-      case 'VehicleAttributeSet':
-        break;
-      case 'PrivilegeSet':
-        k.privilegeTokens.add(e.tokenId);
-        break;
-      case 'SyntheticMinted':
-        k.syntheticTokens.add(e.tokenId);
-        k.syntheticAddresses.add(e.address);
-        k.vehicleTokens.add(e.vehicleTokenId);
-        break;
-      case 'SyntheticBurned':
-        k.syntheticTokens.add(e.tokenId);
-        break;
-      case 'ManufacturerMinted':
-        k.manufacturerTokens.add(e.tokenId);
-        break;
-      case 'IntegrationMinted':
-        k.integrationTokens.add(e.tokenId);
-        break;
-      case 'Transfer':
-        if (e.nft === 'vehicle') {
-          k.vehicleTokens.add(e.tokenId);
-          k.privilegeTokens.add(e.tokenId);
-        } else if (e.nft === 'device') k.deviceTokens.add(e.tokenId);
-        else if (e.nft === 'manufacturer') k.manufacturerTokens.add(e.tokenId);
-        break;
+    const sets = e.kind === 'Transfer' ? (TRANSFERRED[e.nft] ?? []) : [ROW_OF_TOKEN.get(e.kind)];
+    for (const set of sets) if (set) k[set].add(e.tokenId);
+    // What an event reads besides its token's row.
+    if (e.kind === 'DeviceMinted') k.manufacturerTokens.add(e.manufacturerTokenId);
+    else if (e.kind === 'DeviceAttributeSet') {
+      const serial = e.attribute === 'Serial' ? normaliseSerial(e.info) : null;
+      if (serial) k.serials.add(serial);
+    } else if (e.kind === 'VehicleMinted') k.mintTxHashes.add(e.txHash.toLowerCase());
+    else if (e.kind === 'SyntheticMinted') {
+      k.syntheticAddresses.add(e.address);
+      k.vehicleTokens.add(e.vehicleTokenId);
     }
   }
   return k;

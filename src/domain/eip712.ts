@@ -22,40 +22,30 @@ export const EIP712_DOMAIN_FIELDS = [
   { name: 'verifyingContract', type: 'address' },
 ] as const;
 
+/** A field as EIP-712's encodeType writes it, e.g. `'uint256 vehicleNode'` → `{ name: 'vehicleNode', type: 'uint256' }`. */
+type Field<S extends string> = S extends `${infer T} ${infer N}` ? { readonly name: N; readonly type: T } : never;
+
+/** A struct's fields from their encodeType spelling, in order (the order is part of the typehash). */
+function fields<const S extends readonly string[]>(...specs: S): { readonly [I in keyof S]: Field<S[I]> } {
+  return specs.map((spec) => {
+    const [type, name] = spec.split(' ');
+    return { name, type };
+  }) as { readonly [I in keyof S]: Field<S[I]> };
+}
+
+/** Pair and unpair sign the same fields (their typehashes differ only by the type's name). */
+const DEVICE_AND_VEHICLE = fields('uint256 aftermarketDeviceNode', 'uint256 vehicleNode');
+
 /** Field lists per primary type; order and spelling are part of the typehash. */
 export const REGISTRY_TYPES = {
-  ClaimAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'owner', type: 'address' },
-  ],
-  PairAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  UnPairAftermarketDeviceSign: [
-    { name: 'aftermarketDeviceNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  MintVehicleWithDeviceDefinitionSign: [
-    { name: 'manufacturerNode', type: 'uint256' },
-    { name: 'owner', type: 'address' },
-    { name: 'deviceDefinitionId', type: 'string' },
-    { name: 'attributes', type: 'string[]' },
-    { name: 'infos', type: 'string[]' },
-  ],
-  MintSyntheticDeviceSign: [
-    { name: 'integrationNode', type: 'uint256' },
-    { name: 'vehicleNode', type: 'uint256' },
-  ],
-  BurnVehicleSign: [{ name: 'vehicleNode', type: 'uint256' }],
+  ClaimAftermarketDeviceSign: fields('uint256 aftermarketDeviceNode', 'address owner'),
+  PairAftermarketDeviceSign: DEVICE_AND_VEHICLE,
+  UnPairAftermarketDeviceSign: DEVICE_AND_VEHICLE,
+  MintVehicleWithDeviceDefinitionSign: fields('uint256 manufacturerNode', 'address owner', 'string deviceDefinitionId', 'string[] attributes', 'string[] infos'),
+  MintSyntheticDeviceSign: fields('uint256 integrationNode', 'uint256 vehicleNode'),
+  BurnVehicleSign: fields('uint256 vehicleNode'),
   // Ours (DIMO has no relayed setPrivilege). `nonce` is the vehicle NFT's privilegeNonce(tokenId, user).
-  SetPrivilegesSign: [
-    { name: 'tokenId', type: 'uint256' },
-    { name: 'privIds', type: 'uint256[]' },
-    { name: 'user', type: 'address' },
-    { name: 'expires', type: 'uint256' },
-    { name: 'nonce', type: 'uint256' },
-  ],
+  SetPrivilegesSign: fields('uint256 tokenId', 'uint256[] privIds', 'address user', 'uint256 expires', 'uint256 nonce'),
 } as const;
 
 export type RegistryPrimaryType = keyof typeof REGISTRY_TYPES;

@@ -17,7 +17,7 @@ import type { DeviceRow, RowChange, VehicleRow } from '../domain/chain-world.ts'
 import type { PrivilegeRow, SyntheticDeviceRow as SyntheticRow } from '../db/repositories/rows.ts';
 import type { EventType } from '../domain/events.ts';
 import { privilegeName } from '../domain/share-request.ts';
-import { renderDeviceInfo } from '../services/aftermarket-devices.ts';
+import { loadDeviceFacts, renderDeviceInfo } from '../services/aftermarket-devices.ts';
 import { loadUserDevices } from '../services/user-device-view.ts';
 import type { UserDevice } from '../domain/views.ts';
 import { emitEvents, type NewEvent } from './outbox.ts';
@@ -155,7 +155,7 @@ export async function emitChainEvents(tx: Tx, changes: readonly RowChange[], opt
     } else {
       const row = devices.get(h.row.tokenId) ?? h.row;
       const vehicle = h.vehicleTokenId !== null ? byToken.get(h.vehicleTokenId) : undefined;
-      const info = await renderDeviceInfo(tx, row, { userDeviceId: vehicle?.id ?? null, viewerId: null });
+      const info = await renderDeviceInfo(tx, row, await loadDeviceFacts(tx, row), { userDeviceId: vehicle?.id ?? null, viewerId: null });
       const { ownerAddress, userId: loginId } = h.subject;
       const requester = requesters.get(row.tokenId);
       const userId =

@@ -3,7 +3,9 @@
 // answered as they are), the signature field, the SDK's wrapped body, and the payload-or-202 answer.
 import type { FastifyReply } from 'fastify';
 import { badRequest } from '../errors.ts';
-import { Type, type TProperties } from 'typebox';
+import { Type, type TProperties, type TSchema } from 'typebox';
+import { errorResponses } from './errors.ts';
+import { TransactionRequest } from './schemas.ts';
 import type { RegistryPrimaryType, TypedDataPayload } from '../domain/eip712.ts';
 import { toTransactionRequest } from '../domain/views.ts';
 import type { CommandOutcome } from '../services/registry-command.ts';
@@ -23,6 +25,36 @@ export function typedDataPayload<P extends RegistryPrimaryType>(primaryType: P, 
     options,
   );
   return Type.Unsafe<TypedDataPayload<P>>(schema);
+}
+
+interface CommandDoc {
+  summary: string;
+  description: string;
+}
+
+/**
+ * The route schemas of one command: GET answers the payload to sign (`get<name>Payload`); POST
+ * (`sign<name>Payload`) with the signatures relays it (202 and the queued request), without them
+ * answers the payload as GET does.
+ */
+export function commandSchemas<Params extends TSchema, Body extends TSchema, Payload extends TSchema>(
+  name: string,
+  c: { tags: string[]; params: Params; body: Body; payload: Payload },
+  docs: { get: CommandDoc; post: CommandDoc },
+) {
+  const errors = errorResponses(400, 401, 404, 409, 503);
+  const security = [{ bearerAuth: [] }];
+  return {
+    get: { tags: c.tags, security, operationId: `get${name}Payload`, ...docs.get, params: c.params, response: { 200: c.payload, ...errors } },
+    post: { tags: c.tags, security, operationId: `sign${name}Payload`, ...docs.post, params: c.params, body: c.body, response: { 200: c.payload, 202: TransactionRequest, ...errors } },
+  };
+}
+
+/** A command's body as clients send it, and as @dimo-network/data-sdk does: wrapped in `{ [key]: {...} }`. */
+export function sdkWrappedBody<F extends TProperties, K extends string>(fields: F, key: K, $id: string) {
+  const wrapped = Type.Optional(Type.Object(fields, { description: '@dimo-network/data-sdk wraps the body in this' }));
+  const properties: F & { [k in K]: typeof wrapped } = { ...fields, [key]: wrapped };
+  return Type.Object(properties, { $id });
 }
 
 /** A 65-byte signature field (0x hex). */

@@ -53,23 +53,32 @@ export function createAftermarketDeviceService(deps: { db: Db }) {
     async info(user: AuthUser, rawSerial: string): Promise<AftermarketDeviceInfo> {
       const row = await requireReadableDevice(db, user, rawSerial);
       // The caller's vehicle is looked up alongside the device's requests (one round trip less).
-      const userDeviceId = row.vehicleTokenId !== null ? callerVehicleId(db, user, row.vehicleTokenId) : null;
-      return renderDeviceInfo(db, row, { userDeviceId, viewerId: user.id });
+      const [facts, userDeviceId] = await Promise.all([
+        loadDeviceFacts(db, row),
+        row.vehicleTokenId !== null ? callerVehicleId(db, user, row.vehicleTokenId) : null,
+      ]);
+      return renderDeviceInfo(db, row, facts, { userDeviceId, viewerId: user.id });
     },
   };
 }
 
+/** What a device's info shows besides its row: its claim/pair/unpair requests and latest firmware task. */
+export async function loadDeviceFacts(db: Db | Tx, row: AftermarketDeviceRow) {
+  const ids = [row.claimRequestId, row.pairRequestId, row.unpairRequestId].filter((x): x is string => x !== null);
+  const [requests, task] = await Promise.all([requestsById(db, ids), latestFor(db, row.tokenId)]);
+  return { requests, task };
+}
+
 /**
- * The AftermarketDeviceInfo of `row`. `viewerId`: who asks; before the claim is on chain only the
- * requester sees their claim request (null: the device's owner, who sees it).
+ * The AftermarketDeviceInfo of `row` and its `facts`. `viewerId`: who asks; before the claim is on
+ * chain only the requester sees their claim request (null: the device's owner, who sees it).
  */
 export async function renderDeviceInfo(
   db: Db | Tx,
   row: AftermarketDeviceRow,
-  opts: { userDeviceId: string | null | Promise<string | null>; viewerId: string | null },
+  { requests, task }: Awaited<ReturnType<typeof loadDeviceFacts>>,
+  opts: { userDeviceId: string | null; viewerId: string | null },
 ): Promise<AftermarketDeviceInfo> {
-  const ids = [row.claimRequestId, row.pairRequestId, row.unpairRequestId].filter((x): x is string => x !== null);
-  const [requests, task, userDeviceId] = await Promise.all([requestsById(db, ids), latestFor(db, row.tokenId), opts.userDeviceId]);
   const byId = new Map(requests.map((r) => [r.id, r]));
   const status = (id: string | null) => {
     const r = id ? byId.get(id) : undefined;
@@ -95,7 +104,7 @@ export async function renderDeviceInfo(
     beneficiaryAddress: row.beneficiaryAddress ? getAddress(row.beneficiaryAddress) : owner,
     manufacturer: { tokenId: row.manufacturerTokenId, name: row.manufacturerName },
     vehicleTokenId: row.vehicleTokenId,
-    userDeviceId,
+    userDeviceId: opts.userDeviceId,
     claim,
     pair: status(row.pairRequestId),
     unpair: status(row.unpairRequestId),

@@ -32,9 +32,8 @@ import { parseSignature } from '../domain/signature.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { AFTERMARKET_DEVICE_NOT_FOUND } from './aftermarket-devices.ts';
-import { createRegistryCommands, type RegistryCommandDeps } from './registry-command.ts';
+import { createRegistryCommands, type VehicleCommandDeps } from './registry-command.ts';
 import { checkSignature, onChain } from './signature-check.ts';
-import type { VehicleService } from './vehicles.ts';
 
 export type PairPayload = TypedDataPayload<'PairAftermarketDeviceSign'>;
 export type UnpairPayload = TypedDataPayload<'UnPairAftermarketDeviceSign'>;
@@ -46,9 +45,7 @@ export interface PairBody {
   serial?: string;
 }
 
-export interface PairingDeps extends RegistryCommandDeps {
-  vehicles: Pick<VehicleService, 'requireOwned'>;
-}
+export type PairingDeps = VehicleCommandDeps;
 
 const lower = (a: string | null | undefined) => a?.toLowerCase() ?? null;
 

@@ -8,8 +8,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
+import type { AftermarketDeviceRow } from '../db/repositories/rows.ts';
 import { aftermarketDevices, syntheticDevices, userDevices } from '../db/schema.ts';
-import { createTtlCache } from '../lib/ttl-cache.ts';
+import { createTtlCache, type TtlCache } from '../lib/ttl-cache.ts';
 import { aftermarketDeviceMetadata, metadataEtag, syntheticDeviceMetadata, vehicleMetadata, type NftMetadata } from '../domain/nft-metadata.ts';
 import { generateDeviceImage, generateVehicleImage } from '../domain/device-image.ts';
 import { toChecksumAddress } from '../domain/address.ts';
@@ -58,7 +59,7 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
     return row;
   }
 
-  function deviceBody(row: NonNullable<Awaited<ReturnType<typeof deviceRow>>>): Cached<string> {
+  function deviceBody(row: AftermarketDeviceRow): Cached<string> {
     return json(
       aftermarketDeviceMetadata({
         baseUrl: publicBaseUrl,
@@ -89,72 +90,50 @@ export function createPublicMetadataService(deps: PublicMetadataDeps) {
     return p;
   }
 
+  /** A lookup through `cache`: kept answers by `key`, misses from `load` (null: unknown, not kept). */
+  function lookup<K, V>(cache: TtlCache<V>, key: (k: K) => string, load: (k: K) => Promise<V | null>) {
+    return (k: K, beforeLoad?: BeforeLoad) => cache.get(key(k), () => load(k), beforeLoad);
+  }
+
+  async function deviceImage(row: AftermarketDeviceRow): Promise<Cached<Buffer>> {
+    const seed = toChecksumAddress(row.address);
+    const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
+    return { body: png, etag: imageEtag(png, seed) };
+  }
+
   return {
-    aftermarketDevice: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      bodies.get(
-        `ad:${tokenId}`,
-        async () => {
-          const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
-          return row ? deviceBody(row) : null;
-        },
-        beforeLoad,
-      ),
+    aftermarketDevice: lookup(bodies, (tokenId: bigint) => `ad:${tokenId}`, async (tokenId) => {
+      const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
+      return row ? deviceBody(row) : null;
+    }),
 
-    aftermarketDeviceByAddress: (address: string, beforeLoad?: BeforeLoad) =>
-      bodies.get(
-        `ada:${address.toLowerCase()}`,
-        async () => {
-          const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
-          return row ? deviceBody(row) : null;
-        },
-        beforeLoad,
-      ),
+    aftermarketDeviceByAddress: lookup(bodies, (address: string) => `ada:${address.toLowerCase()}`, async (address) => {
+      const row = await deviceRow(eq(aftermarketDevices.address, address.toLowerCase()));
+      return row ? deviceBody(row) : null;
+    }),
 
-    aftermarketDeviceImage: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      images.get(
-        `ad:${tokenId}`,
-        async () => {
-          const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
-          if (!row) return null;
-          const seed = toChecksumAddress(row.address);
-          const png = (await manufacturerImage(row.manufacturerName)) ?? generateDeviceImage({ seed, label: row.manufacturerName });
-          return { body: png, etag: imageEtag(png, seed) };
-        },
-        beforeLoad,
-      ),
+    aftermarketDeviceImage: lookup(images, (tokenId: bigint) => `ad:${tokenId}`, async (tokenId) => {
+      const row = await deviceRow(eq(aftermarketDevices.tokenId, tokenId));
+      return row ? deviceImage(row) : null;
+    }),
 
-    syntheticDevice: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      bodies.get(
-        `sd:${tokenId}`,
-        async () => {
-          const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
-          if (!row || row.tokenId === null) return null;
-          return json(syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }));
-        },
-        beforeLoad,
-      ),
+    syntheticDevice: lookup(bodies, (tokenId: bigint) => `sd:${tokenId}`, async (tokenId) => {
+      const [row] = await db.select().from(syntheticDevices).where(eq(syntheticDevices.tokenId, tokenId)).limit(1);
+      if (!row || row.tokenId === null) return null;
+      return json(syntheticDeviceMetadata({ tokenId: row.tokenId, address: row.address, integrationTokenId: row.integrationTokenId, vehicleTokenId: row.vehicleTokenId }));
+    }),
 
-    vehicle: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      bodies.get(
-        `v:${tokenId}`,
-        async () => {
-          const v = await vehicleFacts(tokenId);
-          return v ? json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, ...v })) : null;
-        },
-        beforeLoad,
-      ),
+    vehicle: lookup(bodies, (tokenId: bigint) => `v:${tokenId}`, async (tokenId) => {
+      const v = await vehicleFacts(tokenId);
+      return v ? json(vehicleMetadata({ baseUrl: publicBaseUrl, tokenId, ...v })) : null;
+    }),
 
-    vehicleImage: (tokenId: bigint, beforeLoad?: BeforeLoad) =>
-      images.get(
-        `v:${tokenId}`,
-        async () => {
-          const v = await vehicleFacts(tokenId);
-          if (!v) return null;
-          const png = generateVehicleImage({ make: v.make, model: v.model, year: v.year, seed: `vehicle:${tokenId}` });
-          return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
-        },
-        beforeLoad,
-      ),
+    vehicleImage: lookup(images, (tokenId: bigint) => `v:${tokenId}`, async (tokenId) => {
+      const v = await vehicleFacts(tokenId);
+      if (!v) return null;
+      const png = generateVehicleImage({ make: v.make, model: v.model, year: v.year, seed: `vehicle:${tokenId}` });
+      return { body: png, etag: `"vimg-${tokenId}-${png.length}"` };
+    }),
   };
 }
 

@@ -11,13 +11,18 @@ import { hashPayload, type RegistryPrimaryType, type TypedDataPayload } from '..
 import { registryDomain } from '../domain/registry-command.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { checkSignature } from './signature-check.ts';
-import { DEVICE_NOT_FOUND, ownerOf } from './vehicles.ts';
+import { DEVICE_NOT_FOUND, ownerOf, type VehicleService } from './vehicles.ts';
 
 export interface RegistryCommandDeps {
   db: Db;
   chain: ChainContext;
   /** Called after a request is committed (e.g. to wake the relayer). */
   onEnqueued?: (request: MetaTxRow) => void;
+}
+
+/** Commands on one of the caller's vehicles (pair, unpair, vehicle and synthetic mint, sharing). */
+export interface VehicleCommandDeps extends RegistryCommandDeps {
+  vehicles: Pick<VehicleService, 'requireOwned'>;
 }
 
 /** POST without a signature answers the payload to sign (as GET); with one, the queued request. */

@@ -23,8 +23,7 @@ import {
 import { onChain } from './signature-check.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { badRequest, conflict } from '../errors.ts';
-import { createRegistryCommands, type CommandOutcome, type RegistryCommandDeps } from './registry-command.ts';
-import type { VehicleService } from './vehicles.ts';
+import { createRegistryCommands, type CommandOutcome, type VehicleCommandDeps } from './registry-command.ts';
 
 export type SharePayload = TypedDataPayload<'SetPrivilegesSign'>;
 
@@ -38,8 +37,7 @@ export interface ShareInput {
 
 export type ShareOutcome = CommandOutcome<'SetPrivilegesSign'>;
 
-export interface SharingDeps extends RegistryCommandDeps {
-  vehicles: Pick<VehicleService, 'requireOwned'>;
+export interface SharingDeps extends VehicleCommandDeps {
   maxDays: number;
   now?: () => Date;
 }

@@ -16,17 +16,15 @@ import { isBlank, requireMinted, requireSameVehicle, signedBy, type MintedVehicl
 import { isInFlight } from '../domain/relay-state.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { conflict, notFound } from '../errors.ts';
-import { createRegistryCommands, type CommandOutcome, type RegistryCall, type RegistryCommandDeps } from './registry-command.ts';
+import { createRegistryCommands, type CommandOutcome, type RegistryCall, type VehicleCommandDeps } from './registry-command.ts';
 import { onChain } from './signature-check.ts';
-import type { VehicleService } from './vehicles.ts';
 
 export type SyntheticMintPayload = TypedDataPayload<'MintSyntheticDeviceSign'>;
 
 export type SyntheticMintOutcome = CommandOutcome<'MintSyntheticDeviceSign'>;
 
-export interface SyntheticDeviceDeps extends RegistryCommandDeps {
+export interface SyntheticDeviceDeps extends VehicleCommandDeps {
   wallets: SyntheticWallets;
-  vehicles: Pick<VehicleService, 'requireOwned'>;
 }
 
 export function createSyntheticDeviceService(deps: SyntheticDeviceDeps) {

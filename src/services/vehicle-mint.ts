@@ -15,8 +15,7 @@ import { isInFlight } from '../domain/relay-state.ts';
 import { onChain } from './signature-check.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { badRequest, conflict } from '../errors.ts';
-import { createRegistryCommands, type CommandOutcome, type RegistryCommandDeps } from './registry-command.ts';
-import type { VehicleService } from './vehicles.ts';
+import { createRegistryCommands, type CommandOutcome, type VehicleCommandDeps } from './registry-command.ts';
 
 export type MintPayload = TypedDataPayload<'MintVehicleWithDeviceDefinitionSign'>;
 
@@ -32,8 +31,7 @@ export interface MintBody {
 
 export type MintOutcome = CommandOutcome<'MintVehicleWithDeviceDefinitionSign'>;
 
-export interface VehicleMintDeps extends RegistryCommandDeps {
-  vehicles: Pick<VehicleService, 'requireOwned'>;
+export interface VehicleMintDeps extends VehicleCommandDeps {
   makeNodes: MakeNodes;
 }
 

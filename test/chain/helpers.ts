@@ -32,6 +32,7 @@ import {
   type SignerClient,
 } from '../../src/chain/deploy.ts';
 import { dimoRegistryAbi } from '../../src/chain/abi/index.ts';
+import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
 import { DOMAIN_NAME, DOMAIN_VERSION, REGISTRY_TYPES } from '../../src/domain/eip712.ts';
 
 // The service's field tables, plus the one type the contract knows but the API never hands out.
@@ -211,4 +212,23 @@ export function eventsOf(receipt: TransactionReceipt, eventName: string): { addr
 export function withLowV(signature: Hex): Hex {
   const v = parseInt(signature.slice(-2), 16);
   return `${signature.slice(0, -2)}${(v - 27).toString(16).padStart(2, '0')}` as Hex;
+}
+
+/**
+ * The indexer tests' chain: a Ford manufacturer minted and a ChainContext over it that counts a
+ * block as final at once and polls every 50 ms.
+ */
+export async function startIndexedChain(): Promise<{ chain: ChainFixture; ctx: ChainContext; ford: bigint }> {
+  const chain = await startChain();
+  await chain.send(chain.accounts.relayer, 'mintManufacturer', [chain.accounts.deployer.address, 'Ford', []]);
+  const ford = (await chain.read('getManufacturerIdByName', ['Ford'])) as bigint;
+  const ctx = createChainContext({
+    rpcUrl: chain.anvil.rpcUrl,
+    chainId: chain.chainId,
+    deployment: chain.deployment,
+    relayerAccount: chain.accounts.relayer,
+    confirmations: 0,
+    pollingIntervalMs: 50,
+  });
+  return { chain, ctx, ford };
 }

@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import { keccak256, toBytes, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { nodeNftAbi } from '../../src/chain/abi/index.ts';
-import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
+import type { ChainContext } from '../../src/chain/context.ts';
 import { mintAftermarketDevices } from '../../src/chain/deploy.ts';
 import { ChainDivergedError, createIndexer, type Indexer } from '../../src/chain/indexer.ts';
 import { newKsuid } from '../../src/domain/ids.ts';
@@ -22,7 +22,7 @@ import {
   userDevices,
 } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { eventsOf, startChain, type ChainFixture } from './helpers.ts';
+import { eventsOf, startIndexedChain, type ChainFixture } from './helpers.ts';
 
 const ATTRS = [
   { attribute: 'Make', info: 'Ford' },
@@ -42,17 +42,7 @@ describe('indexer', () => {
   const indexers: Indexer[] = [];
 
   before(async () => {
-    c = await startChain();
-    await c.send(c.accounts.relayer, 'mintManufacturer', [c.accounts.deployer.address, 'Ford', []]);
-    ford = (await c.read('getManufacturerIdByName', ['Ford'])) as bigint;
-    ctx = createChainContext({
-      rpcUrl: c.anvil.rpcUrl,
-      chainId: c.chainId,
-      deployment: c.deployment,
-      relayerAccount: c.accounts.relayer,
-      confirmations: 0,
-      pollingIntervalMs: 50,
-    });
+    ({ chain: c, ctx, ford } = await startIndexedChain());
   });
   after(async () => {
     await c?.stop();

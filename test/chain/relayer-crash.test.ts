@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { inArray } from 'drizzle-orm';
 import type { Hex } from 'viem';
 import { nodeNftAbi } from '../../src/chain/abi/index.ts';
-import { enqueueTransaction, type MetaTxRow } from '../../src/chain/outbox.ts';
+import { enqueueTransaction, type MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
 import { openPglite, type Database } from '../../src/db/engine.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { encodeFunctionData, type Hex, type LocalAccount } from 'viem';
 import { dimoRegistryAbi } from '../../src/chain/abi/index.ts';
 import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
-import { enqueueTransaction, type MetaTxRow } from '../../src/chain/outbox.ts';
+import { enqueueTransaction, type MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
 import type { Relayer } from '../../src/chain/relayer.ts';
 import type { Db } from '../../src/db/engine.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hex } from 'viem';
 import { createRelayer } from '../../src/chain/relayer.ts';
-import type { MetaTxRow } from '../../src/chain/outbox.ts';
+import type { MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startChain, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext, rowOf, tickUntilSettled } from './relayer-helpers.ts';

@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { createRelayer, type RelayerOptions } from '../../src/chain/relayer.ts';
 import { isRpcUnavailable } from '../../src/chain/errors.ts';
 import type { ChainContext } from '../../src/chain/context.ts';
-import type { MetaTxRow } from '../../src/chain/outbox.ts';
+import type { MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
 import { NONCE_FILLER_KIND } from '../../src/chain/relayer-store.ts';
 import { openPostgres, type Database } from '../../src/db/engine.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';

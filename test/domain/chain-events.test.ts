@@ -5,7 +5,7 @@ import { encodeAbiParameters, pad, toEventSelector, type AbiEvent, type Hex } fr
 import { dimoRegistryAbi, nodeNftAbi } from '../../src/chain/abi/index.ts';
 import { createLogDecoder, type ChainEvent, type ContractAddresses, type RawLog } from '../../src/domain/chain-events.ts';
 import { MAX_EXPIRY, applyEvents } from '../../src/domain/chain-effects.ts';
-import { diffWorld, emptyWorld, keysOf, privilegeKey, snapshotRows, type DeviceRow, type VehicleRow, type World } from '../../src/domain/chain-world.ts';
+import { diffWorld, emptyWorld, keysOf, privilegeKey, snapshotRows, type VehicleRow, type World } from '../../src/domain/chain-world.ts';
 
 const A: ContractAddresses = {
   registry: '0x00000000000000000000000000000000000000a1',
@@ -190,27 +190,12 @@ describe('applyEvents', () => {
 
   it('a device transfer changes owner only once claimed; a serial is set once and never shared', () => {
     const world = emptyWorld();
-    const device = (tokenId: bigint, fields: Partial<DeviceRow> = {}): DeviceRow => ({
-      tokenId,
-      serial: null,
-      address: `0x${tokenId.toString(16).padStart(40, '0')}`,
-      manufacturerTokenId: 1n,
-      manufacturerName: 'AutoPi',
-      ownerAddress: null,
-      beneficiaryAddress: null,
-      userId: null,
-      vehicleTokenId: null,
-      claimRequestId: null,
-      pairRequestId: null,
-      unpairRequestId: null,
-      firmwareVersion: null,
-      lastSeenAt: null,
-      createdAt: new Date(0),
-      updatedAt: new Date(0),
-      ...fields,
-    });
-    world.devices.set('1', device(1n));
-    world.devices.set('2', device(2n, { serial: 'TAKEN', ownerAddress: ALICE, userId: 'alice' }));
+    // The devices as their mint leaves them (the code under test builds the rows), then #2 claimed with a serial.
+    run(world, [
+      at('DeviceMinted', { tokenId: 1n, manufacturerTokenId: 1n, address: `0x${'1'.padStart(40, '0')}`, owner: ALICE }),
+      at('DeviceMinted', { tokenId: 2n, manufacturerTokenId: 1n, address: `0x${'2'.padStart(40, '0')}`, owner: ALICE }),
+    ]);
+    world.devices.set('2', { ...world.devices.get('2')!, serial: 'TAKEN', ownerAddress: ALICE, userId: 'alice' });
     world.serialOwners.set('TAKEN', '2');
     const { warnings } = run(world, [
       at('Transfer', { nft: 'device', tokenId: 1n, from: ALICE, to: BOB }),

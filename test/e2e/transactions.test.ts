@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eq } from 'drizzle-orm';
 import { createRelayer } from '../../src/chain/relayer.ts';
-import { enqueueTransaction } from '../../src/chain/outbox.ts';
+import { enqueueTransaction } from '../../src/db/repositories/transaction-requests.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';
 import { newKsuid } from '../../src/domain/ids.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';

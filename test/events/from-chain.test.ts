@@ -6,12 +6,12 @@ import { asc } from 'drizzle-orm';
 import { keccak256, toBytes, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { nodeNftAbi } from '../../src/chain/abi/index.ts';
-import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
+import type { ChainContext } from '../../src/chain/context.ts';
 import { mintAftermarketDevices } from '../../src/chain/deploy.ts';
 import { createIndexer, type Indexer } from '../../src/chain/indexer.ts';
 import { chainBlocks, chainCursor, events, userDevices } from '../../src/db/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { eventsOf, startChain, type ChainFixture } from '../chain/helpers.ts';
+import { eventsOf, startIndexedChain, type ChainFixture } from '../chain/helpers.ts';
 
 const ATTRS = [
   { attribute: 'Make', info: 'Ford' },
@@ -29,17 +29,7 @@ describe('chain events from the indexer', () => {
   let ford: bigint;
 
   before(async () => {
-    c = await startChain();
-    await c.send(c.accounts.relayer, 'mintManufacturer', [c.accounts.deployer.address, 'Ford', []]);
-    ford = (await c.read('getManufacturerIdByName', ['Ford'])) as bigint;
-    ctx = createChainContext({
-      rpcUrl: c.anvil.rpcUrl,
-      chainId: c.chainId,
-      deployment: c.deployment,
-      relayerAccount: c.accounts.relayer,
-      confirmations: 0,
-      pollingIntervalMs: 50,
-    });
+    ({ chain: c, ctx, ford } = await startIndexedChain());
   });
   after(async () => c?.stop());
   beforeEach(async () => {

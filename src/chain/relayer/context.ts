@@ -2,7 +2,7 @@
 // client, its logger and the "a request settled" bookkeeping. Built once by createRelayer.
 import type { Address } from 'viem';
 import type { ChainContext } from '../context.ts';
-import type { MetaTxRow } from '../outbox.ts';
+import type { MetaTxRow } from '../../db/repositories/transaction-requests.ts';
 import type { RevertContext } from '../../domain/revert-reasons.ts';
 import type { RelayerStore } from '../relayer-store.ts';
 import type { TxStatus } from '../../domain/relay-state.ts';

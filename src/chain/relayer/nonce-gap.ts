@@ -2,7 +2,7 @@
 // the confirmations (or a node that lost its pool) dropped transactions of ours; every later one
 // would wait in the pool's queued part forever. The nonce is not released but filled.
 import type { Hex } from 'viem';
-import type { MetaTxRow } from '../outbox.ts';
+import type { MetaTxRow } from '../../db/repositories/transaction-requests.ts';
 import type { Fees } from '../relayer-store.ts';
 import type { RelayerContext } from './context.ts';
 import { keepBroadcast } from './send.ts';

@@ -4,7 +4,7 @@
 // sent. Otherwise one short DB transaction gives the batch consecutive nonces (relayer_accounts
 // row lock) and records gas (+margin) and fees.
 import type { Hex } from 'viem';
-import type { MetaTxRow } from '../outbox.ts';
+import type { MetaTxRow } from '../../db/repositories/transaction-requests.ts';
 import { ChainUnavailableError, isExecutionRevert, revertReasonOf, shortMessage } from '../errors.ts';
 import { gasWithMargin } from '../../domain/relay-state.ts';
 import { mapLimit, type RelayerContext } from './context.ts';

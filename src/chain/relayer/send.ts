@@ -3,7 +3,7 @@
 // with our hash found on chain both count as sent. Also the re-broadcast of a Submitted
 // transaction the node dropped (used by track and by the nonce-gap filler).
 import type { Hex } from 'viem';
-import type { MetaTxRow } from '../outbox.ts';
+import type { MetaTxRow } from '../../db/repositories/transaction-requests.ts';
 import { NONCE_FILLER_KIND } from '../relayer-store.ts';
 import { ChainUnavailableError, shortMessage } from '../errors.ts';
 import { classifyBroadcastRejection } from '../../domain/relay-state.ts';

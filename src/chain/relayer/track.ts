@@ -3,7 +3,7 @@
 // (reorg) → back to Submitted; a Submitted transaction still outside any block after
 // `rebroadcastAfterMs` is looked up and, if the node forgot it, re-broadcast (same bytes).
 import { toHex, type Hex } from 'viem';
-import type { MetaTxRow } from '../outbox.ts';
+import type { MetaTxRow } from '../../db/repositories/transaction-requests.ts';
 import type { Transition, WatchedRow } from '../relayer-store.ts';
 import { ChainUnavailableError, revertReasonOf } from '../errors.ts';
 import { trackedStatus } from '../../domain/relay-state.ts';

@@ -6,6 +6,7 @@ import { documents } from '../schema.ts';
 import type { DocumentCursor } from '../../domain/documents.ts';
 
 import type { DocumentRow, NewDocumentRow } from './rows.ts';
+import { firstRow } from './first-row.ts';
 
 export type { DocumentRow, NewDocumentRow } from './rows.ts';
 
@@ -17,12 +18,7 @@ export async function insertDocument(db: Db | Tx, row: NewDocumentRow): Promise<
 }
 
 export async function findVisible(db: Db, userId: string, id: string): Promise<DocumentRow | undefined> {
-  const rows = await db
-    .select()
-    .from(documents)
-    .where(and(eq(documents.id, id), visible(userId)))
-    .limit(1);
-  return rows[0];
+  return firstRow(db.select().from(documents).where(and(eq(documents.id, id), visible(userId))));
 }
 
 /** What a listing shows: not the owner, blob key or state (fewer columns to decode per row). */

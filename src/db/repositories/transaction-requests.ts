@@ -7,6 +7,7 @@ import { metaTransactionRequests } from '../schema.ts';
 import { newKsuid } from '../../domain/ids.ts';
 import { IN_FLIGHT, isInFlight } from '../../domain/relay-state.ts';
 import type { MetaTxRow } from './rows.ts';
+import { firstRow } from './first-row.ts';
 
 export type { MetaTxRow } from './rows.ts';
 
@@ -43,12 +44,7 @@ export async function enqueueTransaction(tx: Tx | Db, input: EnqueueInput): Prom
 
 /** In-flight requests of `kind` whose subject has `key = value` (for "already in progress" checks). */
 export async function findInFlight(db: Tx | Db, kind: TxKind, key: string, value: string): Promise<MetaTxRow | undefined> {
-  const rows = await db
-    .select()
-    .from(m)
-    .where(and(eq(m.kind, kind), inArray(m.status, [...IN_FLIGHT]), sql`${m.subject} ->> ${key} = ${value}`))
-    .limit(1);
-  return rows[0];
+  return firstRow(db.select().from(m).where(and(eq(m.kind, kind), inArray(m.status, [...IN_FLIGHT]), sql`${m.subject} ->> ${key} = ${value}`)));
 }
 
 export async function findRequest(db: Tx | Db, id: string | null): Promise<MetaTxRow | undefined> {

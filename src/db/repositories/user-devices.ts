@@ -5,6 +5,7 @@ import type { Db, Tx } from '../engine.ts';
 import { aftermarketDevices, integrations, metaTransactionRequests, nftPrivileges, syntheticDevices, userDevices } from '../schema.ts';
 
 import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, NewUserDeviceRow, PrivilegeRow, SyntheticDeviceRow, UserDeviceRow } from './rows.ts';
+import { firstRow } from './first-row.ts';
 
 export type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, UserDeviceRow } from './rows.ts';
 /** A synthetic device with its mint request (null when minted elsewhere or the request is gone). */
@@ -26,12 +27,7 @@ export function ownedBy(owner: Owner): SQL {
 }
 
 export async function findOwned(db: Db | Tx, owner: Owner, id: string): Promise<UserDeviceRow | undefined> {
-  const rows = await db
-    .select()
-    .from(userDevices)
-    .where(and(eq(userDevices.id, id), ownedBy(owner)))
-    .limit(1);
-  return rows[0];
+  return firstRow(db.select().from(userDevices).where(and(eq(userDevices.id, id), ownedBy(owner))));
 }
 
 /** The id of the owner's vehicle carrying `tokenId`, if any. */
@@ -100,12 +96,8 @@ export async function listShared(db: Db, address: string, now: Date, limit: numb
 
 /** Privilege ids `address` holds unexpired at `now` on the vehicle with this id (none when unminted or unknown). */
 export async function heldPrivilegesByDeviceId(db: Db, userDeviceId: string, address: string, now: Date): Promise<number[]> {
-  const rows = await db
-    .select({ privilege: nftPrivileges.privilege })
-    .from(nftPrivileges)
-    .innerJoin(userDevices, eq(userDevices.tokenId, nftPrivileges.tokenId))
-    .where(and(eq(userDevices.id, userDeviceId), eq(nftPrivileges.userAddress, address), gt(nftPrivileges.expiry, now)));
-  return rows.map((r) => r.privilege);
+  const [row] = await db.select({ tokenId: userDevices.tokenId }).from(userDevices).where(eq(userDevices.id, userDeviceId)).limit(1);
+  return row?.tokenId != null ? heldPrivileges(db, row.tokenId, address, now) : [];
 }
 
 export async function privilegesFor(db: Db | Tx, tokenIds: bigint[], now: Date): Promise<PrivilegeRow[]> {

@@ -7,7 +7,7 @@ import { AftermarketDeviceInfo, TransactionRequest } from '../schemas.ts';
 import type { AftermarketDeviceService } from '../../services/aftermarket-devices.ts';
 import type { ClaimService } from '../../services/claim.ts';
 import { toTransactionRequest } from '../../domain/views.ts';
-import { sendOutcome, signatureText, typedDataPayload, unwrapSdkBody } from '../registry-command.ts';
+import { commandSchemas, sdkWrappedBody, sendOutcome, signatureText, typedDataPayload, unwrapSdkBody } from '../registry-command.ts';
 import { SerialParam } from './firmware.ts';
 
 const tags = ['aftermarket devices'];
@@ -25,13 +25,12 @@ const ClaimFields = {
   userSignature: Type.Optional(signatureText("Your wallet's 65-byte signature of the payload, 0x hex; v may be 0/1 or 27/28")),
   aftermarketDeviceSignature: Type.Optional(signatureText("The device key's 65-byte signature of the same payload")),
 };
-const ClaimRequestBody = Type.Object(
-  {
-    ...ClaimFields,
-    claimRequest: Type.Optional(Type.Object(ClaimFields, { description: '@dimo-network/data-sdk wraps the body in this' })),
-  },
-  { $id: 'ClaimingRequest' },
-);
+const ClaimRequestBody = sdkWrappedBody(ClaimFields, 'claimRequest', 'ClaimingRequest');
+
+const claimSchemas = commandSchemas('Claiming', { tags, params: SerialParams, body: ClaimRequestBody, payload: ClaimDevicePayload }, {
+  get: { summary: 'EIP-712 ClaimAftermarketDeviceSign payload for the caller’s wallet (and the device key) to sign', description: 'The typed data the new owner and the device key both sign to claim the device. Already claimed → 409.' },
+  post: { summary: 'Claim the device with both signatures (without any: the payload to sign, as GET)', description: 'With both signatures: relays the claim and answers 202 with the transaction request. Without any (an empty body, as the data-sdk sends): the payload, as GET.' },
+});
 
 export interface AftermarketDeviceRoutesOptions {
   devices: AftermarketDeviceService;
@@ -63,37 +62,10 @@ export const aftermarketDeviceRoutes: FastifyPluginAsyncTypebox<AftermarketDevic
 
   if (!claim) return;
 
-  app.get(
-    '/v1/aftermarket/device/by-serial/:serial/commands/claim',
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'getClaimingPayload',
-        summary: 'EIP-712 ClaimAftermarketDeviceSign payload for the caller’s wallet (and the device key) to sign',
-        description: 'The typed data the new owner and the device key both sign to claim the device. Already claimed → 409.',
-        params: SerialParams,
-        response: { 200: ClaimDevicePayload, ...errorResponses(400, 401, 404, 409, 503) },
-      },
-    },
-    async (req) => claim.payload(req.user, req.params.serial),
-  );
-
-  app.post(
-    '/v1/aftermarket/device/by-serial/:serial/commands/claim',
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'signClaimingPayload',
-        summary: 'Claim the device with both signatures (without any: the payload to sign, as GET)',
-        description: 'With both signatures: relays the claim and answers 202 with the transaction request. Without any (an empty body, as the data-sdk sends): the payload, as GET.',
-        params: SerialParams,
-        body: ClaimRequestBody,
-        response: { 200: ClaimDevicePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
-      },
-    },
-    async (req, reply) => sendOutcome(reply, await claim.submit(req.user, req.params.serial, unwrapSdkBody(req.body, 'claimRequest'))),
+  const claimPath = '/v1/aftermarket/device/by-serial/:serial/commands/claim';
+  app.get(claimPath, { schema: claimSchemas.get }, async (req) => claim.payload(req.user, req.params.serial));
+  app.post(claimPath, { schema: claimSchemas.post }, async (req, reply) =>
+    sendOutcome(reply, await claim.submit(req.user, req.params.serial, unwrapSdkBody(req.body, 'claimRequest'))),
   );
 
   if (!opts.unclaimRoute) return;

@@ -5,14 +5,14 @@
 // collections at once.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { badRequest, notFound } from '../../errors.ts';
 import { errorResponses } from '../errors.ts';
 import { TokenIdParam } from '../schemas.ts';
 import { parseTokenId } from '../../domain/ids.ts';
 import { parseAddress } from '../../domain/address.ts';
 import { ifNoneMatchMatches } from '../../domain/files/etag.ts';
-import type { Cached, PublicMetadataService } from '../../services/public-metadata.ts';
+import type { BeforeLoad, Cached, PublicMetadataService } from '../../services/public-metadata.ts';
 
 const Metadata = Type.Object({
   name: Type.String(),
@@ -54,57 +54,100 @@ function answer(req: FastifyRequest, reply: FastifyReply, found: Lookup, what: s
   return undefined;
 }
 
+type Params = Record<string, string>;
+
+/** A public lookup route: its document and how it finds the answer (`load` charges the rate limit). */
+interface PublicRoute {
+  url: string;
+  operationId: string;
+  summary: string;
+  description: string;
+  params: TSchema;
+  /** 'png' for an image. */
+  body: 'json' | 'png';
+  /** What is not found, for the 404. */
+  what: string;
+  find: (metadata: PublicMetadataService, params: Params, load: BeforeLoad) => Lookup;
+}
+
+const byToken = (lookup: (m: PublicMetadataService) => (id: bigint, load: BeforeLoad) => Lookup) => (m: PublicMetadataService, p: Params, load: BeforeLoad) =>
+  lookup(m)(tokenId(p.tokenId!), load);
+
+const ROUTES: PublicRoute[] = [
+  {
+    url: '/v1/aftermarket/device/:tokenId',
+    operationId: 'getAftermarketDevice',
+    summary: 'Aftermarket device NFT metadata',
+    description: 'ERC-721 metadata (name, description, image, attributes) of an aftermarket device NFT. Public and cacheable (ETag, max-age 60).',
+    params: TokenParams,
+    body: 'json',
+    what: 'Aftermarket device',
+    find: byToken((m) => m.aftermarketDevice),
+  },
+  {
+    url: '/v1/aftermarket/device/by-address/:address',
+    operationId: 'getAftermarketDeviceMetadataByAddress',
+    summary: 'Aftermarket device NFT metadata by the device address',
+    description: 'The same metadata, found by the device’s Ethereum address (any case).',
+    params: Type.Object({ address: Type.String({ maxLength: 64 }) }),
+    body: 'json',
+    what: 'Aftermarket device',
+    find: (m, p, load) => {
+      const address = parseAddress(p.address!);
+      if (!address) throw badRequest(`"${p.address}" is not an Ethereum address (40 hex digits, 0x optional).`);
+      return m.aftermarketDeviceByAddress(address, load);
+    },
+  },
+  {
+    url: '/v1/aftermarket/device/:tokenId/image',
+    operationId: 'getAftermarketDeviceImage',
+    summary: 'Aftermarket device image (PNG)',
+    description: 'The manufacturer’s image of an aftermarket device NFT, as PNG. Public and cacheable.',
+    params: TokenParams,
+    body: 'png',
+    what: 'Aftermarket device',
+    find: byToken((m) => m.aftermarketDeviceImage),
+  },
+  {
+    url: '/v1/synthetic/device/:tokenId',
+    operationId: 'getSyntheticDevice',
+    summary: 'Synthetic device NFT metadata',
+    description: 'ERC-721 metadata of a synthetic device NFT (an integration acting for a vehicle). Public and cacheable.',
+    params: TokenParams,
+    body: 'json',
+    what: 'Synthetic device',
+    find: byToken((m) => m.syntheticDevice),
+  },
+  {
+    url: '/v1/vehicle/:tokenId',
+    operationId: 'getVehicle',
+    summary: 'Vehicle NFT metadata',
+    description: 'ERC-721 metadata of a vehicle NFT: make, model and year as attributes. Public and cacheable.',
+    params: TokenParams,
+    body: 'json',
+    what: 'Vehicle',
+    find: byToken((m) => m.vehicle),
+  },
+  {
+    url: '/v1/vehicle/:tokenId/image',
+    operationId: 'getVehicleImage',
+    summary: 'Vehicle image (PNG)',
+    description: 'The image of a vehicle NFT, as PNG. Public and cacheable.',
+    params: TokenParams,
+    body: 'png',
+    what: 'Vehicle',
+    find: byToken((m) => m.vehicleImage),
+  },
+];
+
 export const publicMetadataRoutes: FastifyPluginAsyncTypebox<{ metadata: PublicMetadataService }> = async (app, { metadata }) => {
-  const charge = (req: FastifyRequest, reply: FastifyReply) => () => app.chargeRateLimit(req, reply);
   const config = { rateLimit: false as const };
-  app.get(
-    '/v1/aftermarket/device/:tokenId',
-    { config, schema: { tags, operationId: 'getAftermarketDevice', summary: 'Aftermarket device NFT metadata', description: 'ERC-721 metadata (name, description, image, attributes) of an aftermarket device NFT. Public and cacheable (ETag, max-age 60).', security: [], params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404, 429) } } },
-    (req, reply) => answer(req, reply, metadata.aftermarketDevice(tokenId(req.params.tokenId), charge(req, reply)), 'Aftermarket device'),
-  );
-
-  app.get(
-    '/v1/aftermarket/device/by-address/:address',
-    {
-      config,
-      schema: {
-        tags,
-        operationId: 'getAftermarketDeviceMetadataByAddress',
-        summary: 'Aftermarket device NFT metadata by the device address',
-        description: 'The same metadata, found by the device’s Ethereum address (any case).',
-        security: [],
-        params: Type.Object({ address: Type.String({ maxLength: 64 }) }),
-        response: { 200: Metadata, ...errorResponses(400, 404, 429) },
-      },
-    },
-    (req, reply) => {
-      const address = parseAddress(req.params.address);
-      if (!address) throw badRequest(`"${req.params.address}" is not an Ethereum address (40 hex digits, 0x optional).`);
-      return answer(req, reply, metadata.aftermarketDeviceByAddress(address, charge(req, reply)), 'Aftermarket device');
-    },
-  );
-
-  app.get(
-    '/v1/aftermarket/device/:tokenId/image',
-    { config, schema: { tags, operationId: 'getAftermarketDeviceImage', summary: 'Aftermarket device image (PNG)', description: 'The manufacturer’s image of an aftermarket device NFT, as PNG. Public and cacheable.', security: [], params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404, 429) } } },
-    (req, reply) => answer(req, reply, metadata.aftermarketDeviceImage(tokenId(req.params.tokenId), charge(req, reply)), 'Aftermarket device'),
-  );
-
-  app.get(
-    '/v1/synthetic/device/:tokenId',
-    { config, schema: { tags, operationId: 'getSyntheticDevice', summary: 'Synthetic device NFT metadata', description: 'ERC-721 metadata of a synthetic device NFT (an integration acting for a vehicle). Public and cacheable.', security: [], params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404, 429) } } },
-    (req, reply) => answer(req, reply, metadata.syntheticDevice(tokenId(req.params.tokenId), charge(req, reply)), 'Synthetic device'),
-  );
-
-  app.get(
-    '/v1/vehicle/:tokenId',
-    { config, schema: { tags, operationId: 'getVehicle', summary: 'Vehicle NFT metadata', description: 'ERC-721 metadata of a vehicle NFT: make, model and year as attributes. Public and cacheable.', security: [], params: TokenParams, response: { 200: Metadata, ...errorResponses(400, 404, 429) } } },
-    (req, reply) => answer(req, reply, metadata.vehicle(tokenId(req.params.tokenId), charge(req, reply)), 'Vehicle'),
-  );
-
-  app.get(
-    '/v1/vehicle/:tokenId/image',
-    { config, schema: { tags, operationId: 'getVehicleImage', summary: 'Vehicle image (PNG)', description: 'The image of a vehicle NFT, as PNG. Public and cacheable.', security: [], params: TokenParams, response: { ...PngResponse, ...errorResponses(400, 404, 429) } } },
-    (req, reply) => answer(req, reply, metadata.vehicleImage(tokenId(req.params.tokenId), charge(req, reply)), 'Vehicle'),
-  );
+  for (const r of ROUTES) {
+    const response = r.body === 'png' ? { ...PngResponse, ...errorResponses(400, 404, 429) } : { 200: Metadata, ...errorResponses(400, 404, 429) };
+    app.get(
+      r.url,
+      { config, schema: { tags, operationId: r.operationId, summary: r.summary, description: r.description, security: [], params: r.params, response } },
+      (req, reply) => answer(req, reply, r.find(metadata, req.params as Params, () => app.chargeRateLimit(req, reply)), r.what),
+    );
+  }
 };

@@ -3,13 +3,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { badRequest } from '../../errors.ts';
-import { errorResponses } from '../errors.ts';
-import { Ksuid, TokenIdParam, TransactionRequest } from '../schemas.ts';
+import { Ksuid, TokenIdParam } from '../schemas.ts';
 import type { SyntheticDeviceService } from '../../services/synthetic-devices.ts';
-import { alias, sendOutcome, signatureText, typedDataPayload } from '../registry-command.ts';
+import { alias, commandSchemas, sendOutcome, signatureText, typedDataPayload } from '../registry-command.ts';
 
 const tags = ['vehicles'];
-const security = [{ bearerAuth: [] }];
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 const Params = Type.Object({ userDeviceId: Ksuid, integrationTokenId: TokenIdParam });
@@ -38,40 +36,17 @@ function tokenId(raw: string): bigint {
   return n;
 }
 
+const schemas = commandSchemas('SyntheticDeviceMinting', { tags, params: Params, body: MintSyntheticBody, payload: MintSyntheticPayload }, {
+  get: { summary: 'EIP-712 MintSyntheticDeviceSign payload for the vehicle owner to sign', description: 'The typed data the vehicle owner signs to mint a synthetic device for the vehicle and integration. Not minted yet, or one exists already → 409.' },
+  post: { summary: "Mint a synthetic device for the vehicle and integration with the owner's signature (without one: the payload, as GET)", description: 'With the owner signature: relays the mint and answers 202 with the transaction request. Without one: the payload, as GET.' },
+});
+
 export const syntheticDeviceRoutes: FastifyPluginAsyncTypebox<{ synthetic: SyntheticDeviceService }> = async (app, { synthetic }) => {
 
   const path = '/v1/user/devices/:userDeviceId/integrations/:integrationTokenId/commands/mint';
 
-  app.get(
-    path,
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'getSyntheticDeviceMintingPayload',
-        summary: 'EIP-712 MintSyntheticDeviceSign payload for the vehicle owner to sign',
-        description: 'The typed data the vehicle owner signs to mint a synthetic device for the vehicle and integration. Not minted yet, or one exists already → 409.',
-        params: Params,
-        response: { 200: MintSyntheticPayload, ...errorResponses(400, 401, 404, 409, 503) },
-      },
-    },
-    async (req) => synthetic.payload(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId)),
-  );
-
-  app.post(
-    path,
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'signSyntheticDeviceMintingPayload',
-        summary: "Mint a synthetic device for the vehicle and integration with the owner's signature (without one: the payload, as GET)",
-        description: 'With the owner signature: relays the mint and answers 202 with the transaction request. Without one: the payload, as GET.',
-        params: Params,
-        body: MintSyntheticBody,
-        response: { 200: MintSyntheticPayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
-      },
-    },
-    async (req, reply) => sendOutcome(reply, await synthetic.mint(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId), alias(req.body, 'signature', 'userSignature'))),
+  app.get(path, { schema: schemas.get }, async (req) => synthetic.payload(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId)));
+  app.post(path, { schema: schemas.post }, async (req, reply) =>
+    sendOutcome(reply, await synthetic.mint(req.user, req.params.userDeviceId, tokenId(req.params.integrationTokenId), alias(req.body, 'signature', 'userSignature'))),
   );
 };

@@ -1,13 +1,11 @@
 // HTTP <-> VehicleMintService for GET/POST /v1/user/devices/{userDeviceId}/commands/mint.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorResponses } from '../errors.ts';
-import { TransactionRequest, UserDeviceIdParams } from '../schemas.ts';
+import { UserDeviceIdParams } from '../schemas.ts';
 import type { VehicleMintService } from '../../services/vehicle-mint.ts';
-import { sendOutcome, signatureText, typedDataPayload, unwrapSdkBody } from '../registry-command.ts';
+import { commandSchemas, sdkWrappedBody, sendOutcome, signatureText, typedDataPayload, unwrapSdkBody } from '../registry-command.ts';
 
 const tags = ['vehicles'];
-const security = [{ bearerAuth: [] }];
 
 /** The `eth_signTypedData_v4` object for MintVehicleWithDeviceDefinitionSign (CHAIN.md §1). */
 export const MintVehiclePayload = typedDataPayload(
@@ -29,47 +27,21 @@ const MintFields = {
   imageDataTransparent: Type.Optional(Type.String({ description: 'Base64 PNG (≤ 1 MiB); checked, not stored' })),
 };
 
-const MintRequestBody = Type.Object(
-  {
-    ...MintFields,
-    mintRequest: Type.Optional(Type.Object(MintFields, { description: '@dimo-network/data-sdk wraps the body in this' })),
-  },
-  { $id: 'MintingRequest' },
-);
+const MintRequestBody = sdkWrappedBody(MintFields, 'mintRequest', 'MintingRequest');
+
+const schemas = commandSchemas('Minting', { tags, params: UserDeviceIdParams, body: MintRequestBody, payload: MintVehiclePayload }, {
+  get: { summary: "EIP-712 MintVehicleWithDeviceDefinitionSign payload for the caller's wallet to sign", description: 'The typed data the vehicle owner signs (eth_signTypedData_v4) to mint the vehicle. Already minted or a mint under way → 409.' },
+  post: { summary: 'Mint the vehicle as an NFT with the owner signature (without one: the payload to sign, as GET)', description: 'With the owner signature of the payload: relays the mint and answers 202 with the transaction request. Without a signature (an empty body, as the data-sdk sends): the payload, as GET.' },
+});
 
 export const vehicleMintRoutes: FastifyPluginAsyncTypebox<{ mint: VehicleMintService }> = async (app, { mint }) => {
-
+  const path = '/v1/user/devices/:userDeviceId/commands/mint';
   app.get(
-    '/v1/user/devices/:userDeviceId/commands/mint',
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'getMintingPayload',
-        summary: "EIP-712 MintVehicleWithDeviceDefinitionSign payload for the caller's wallet to sign",
-        description: 'The typed data the vehicle owner signs (eth_signTypedData_v4) to mint the vehicle. Already minted or a mint under way → 409.',
-        params: UserDeviceIdParams,
-        response: { 200: MintVehiclePayload, ...errorResponses(400, 401, 404, 409, 503) },
-      },
-      config: { responseCache: { tables: ['user_devices', 'meta_transaction_requests', 'manufacturers'] } },
-    },
+    path,
+    { schema: schemas.get, config: { responseCache: { tables: ['user_devices', 'meta_transaction_requests', 'manufacturers'] } } },
     async (req) => mint.payload(req.user, req.params.userDeviceId),
   );
-
-  app.post(
-    '/v1/user/devices/:userDeviceId/commands/mint',
-    {
-      schema: {
-        tags,
-        security,
-        operationId: 'signMintingPayload',
-        summary: 'Mint the vehicle as an NFT with the owner signature (without one: the payload to sign, as GET)',
-        description: 'With the owner signature of the payload: relays the mint and answers 202 with the transaction request. Without a signature (an empty body, as the data-sdk sends): the payload, as GET.',
-        params: UserDeviceIdParams,
-        body: MintRequestBody,
-        response: { 200: MintVehiclePayload, 202: TransactionRequest, ...errorResponses(400, 401, 404, 409, 503) },
-      },
-    },
-    async (req, reply) => sendOutcome(reply, await mint.submit(req.user, req.params.userDeviceId, unwrapSdkBody(req.body, 'mintRequest'))),
+  app.post(path, { schema: schemas.post }, async (req, reply) =>
+    sendOutcome(reply, await mint.submit(req.user, req.params.userDeviceId, unwrapSdkBody(req.body, 'mintRequest'))),
   );
 };
