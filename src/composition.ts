@@ -10,7 +10,7 @@ import { blobDirOf } from './storage/factory.ts';
 import { sweepFsTempFiles } from './storage/fs-blob-store.ts';
 import type { DtcEnricher } from './dtc/enrichment.ts';
 import type { ChainContext } from './chain/context.ts';
-import type { MetaTxRow } from './chain/outbox.ts';
+import type { MetaTxRow } from './db/repositories/transaction-requests.ts';
 import { createMakeNodes } from './chain/manufacturers.ts';
 import { createSyntheticWallets } from './chain/synthetic-wallet.ts';
 import { createDtcCatalog } from './domain/dtc/index.ts';

@@ -5,7 +5,7 @@
 import type { UserDevice } from '../http/schemas.ts';
 import type { UserDeviceRow } from '../db/repositories/user-devices.ts';
 import type { DocumentView } from '../services/documents.ts';
-import type { MetaTxRow } from '../chain/outbox.ts';
+import type { MetaTxRow } from '../db/repositories/transaction-requests.ts';
 import { toTransactionRequest } from '../domain/views.ts';
 import type { NewEvent } from './outbox.ts';
 
