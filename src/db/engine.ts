@@ -14,6 +14,9 @@ import * as schema from './schema.ts';
 export type Db = PgDatabase<any, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
+/** The rows of a raw `execute`: node-postgres and PGlite both answer `{ rows }`, which drizzle's types do not say. */
+export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
 export interface Database {
   kind: 'pglite' | 'postgres';
   db: Db;

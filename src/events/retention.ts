@@ -2,7 +2,7 @@
 // resume a day-old stream) are deleted by the worker, a batch per statement so no transaction
 // holds many rows. An event with a delivery still pending stays until that delivery ends.
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/engine.ts';
+import { rowsOf, type Db } from '../db/engine.ts';
 import { runPeriodically, type PeriodicTask } from '../lib/periodic.ts';
 
 export interface PruneOptions {
@@ -14,14 +14,14 @@ export interface PruneOptions {
 
 /** Deletes one batch of expired events; returns how many went. */
 export async function pruneEventsOnce(db: Db, opts: PruneOptions): Promise<number> {
-  const result = (await db.execute(sql`
+  const result = await db.execute(sql`
     delete from events where seq in (
       select e.seq from events e
       where e.created_at < ${opts.olderThan.toISOString()}::timestamptz
         and not exists (select 1 from webhook_deliveries d where d.event_seq = e.seq and d.status = 'pending')
       order by e.seq limit ${opts.batchSize})
-    returning seq`)) as unknown as { rows: unknown[] };
-  return result.rows.length;
+    returning seq`);
+  return rowsOf(result).length;
 }
 
 export type EventPruner = PeriodicTask;

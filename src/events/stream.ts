@@ -5,7 +5,7 @@
 // this service knows only from the chain: user id `address:<wallet>`), and holders of a current
 // (unexpired) privilege on the vehicle it names.
 import { sql } from 'drizzle-orm';
-import type { Database, Db } from '../db/engine.ts';
+import { rowsOf, type Database, type Db } from '../db/engine.ts';
 import { CHAIN_OWNER_PREFIX } from '../domain/chain-effects.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { EVENTS_CHANNEL } from './outbox.ts';
@@ -24,8 +24,6 @@ export interface OutboxEvent {
 export function eventBody(type: string, createdAt: Date, dataJson: string): string {
   return `{"type":${JSON.stringify(type)},"timestamp":${JSON.stringify(createdAt.toISOString())},"data":${dataJson}}`;
 }
-
-const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
 
 /** Events after `afterSeq` that `user` may see, oldest first. */
 export async function eventsFor(db: Db, user: AuthUser, afterSeq: number, limit: number): Promise<OutboxEvent[]> {

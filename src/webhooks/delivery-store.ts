@@ -3,7 +3,7 @@
 // past the attempt's time-out), so a worker that dies mid-attempt leaves the delivery due again
 // once the lease ends. Results are written only while the claim is still ours (same attempt count).
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/engine.ts';
+import { rowsOf, type Db } from '../db/engine.ts';
 import { DELIVERIES_CREATED, EVENTS_CHANNEL } from '../events/outbox.ts';
 
 export interface ClaimedDelivery {
@@ -44,7 +44,18 @@ export async function claimDue(db: Db, o: { now: Date; leaseUntil: Date; limit: 
     from due, webhook_subscriptions s, events e
     where w.id = due.id and s.id = w.subscription_id and e.seq = w.event_seq
     returning w.id, w.subscription_id, w.attempts, s.url, s.secret, e.id as event_id, e.type, e.data, e.created_at`);
-  return rowsOf(r).map((x) => ({
+  const claimed = rowsOf<{
+    id: string;
+    subscription_id: string;
+    attempts: number | string;
+    url: string;
+    secret: string;
+    event_id: string;
+    type: string;
+    data: string | Record<string, unknown>;
+    created_at: string | Date;
+  }>(r);
+  return claimed.map((x) => ({
     id: x.id,
     subscriptionId: x.subscription_id,
     attempts: Number(x.attempts),
@@ -90,7 +101,7 @@ export async function recordFailed(db: Db, d: ClaimedDelivery, f: FailureRecord)
         returning id`),
     );
     if (updated.length === 0) return null;
-    const [sub] = rowsOf(
+    const [sub] = rowsOf<{ failing_since: string | Date }>(
       await tx.execute(sql`
         update webhook_subscriptions set failing_since = coalesce(failing_since, ${iso(f.now)})
         where id = ${d.subscriptionId} and disabled_at is null
@@ -114,7 +125,3 @@ export async function notifyWorkers(db: Pick<Db, 'execute'>): Promise<void> {
   await db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${DELIVERIES_CREATED})`);
 }
 
-// drizzle's execute answers { rows } on node-postgres and PGlite alike.
-function rowsOf(r: unknown): any[] {
-  return (r as { rows: any[] }).rows;
-}

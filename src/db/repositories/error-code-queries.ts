@@ -2,7 +2,7 @@
 // by the database) and then id: KSUIDs only order by the second, and two submissions in one
 // second must still come back in the order they were made.
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../engine.ts';
+import { rowsOf, type Db, type Tx } from '../engine.ts';
 import { errorCodeQueries, type StoredErrorCode } from '../schema.ts';
 
 import type { ErrorCodeQueryRow } from './rows.ts';
@@ -25,12 +25,12 @@ export interface NewErrorCodeQuery {
  * violation, 23503).
  */
 export async function insertQueries(db: Db | Tx, rows: NewErrorCodeQuery[]): Promise<Map<string, Date>> {
-  const result = (await db.execute(sql`insert into ${errorCodeQueries} (id, user_device_id, codes, requested_at)
+  const result = await db.execute(sql`insert into ${errorCodeQueries} (id, user_device_id, codes, requested_at)
     select r.id, r.user_device_id, r.codes, clock_timestamp()
     from jsonb_to_recordset(${JSON.stringify(rows.map((r) => ({ id: r.id, user_device_id: r.userDeviceId, codes: r.codes })))}::jsonb)
       as r(id text, user_device_id text, codes jsonb)
-    returning id, (extract(epoch from requested_at) * 1000)::float8 as ms`)) as unknown as { rows: { id: string; ms: number | string }[] };
-  return new Map(result.rows.map((r) => [r.id, new Date(Number(r.ms))]));
+    returning id, (extract(epoch from requested_at) * 1000)::float8 as ms`);
+  return new Map(rowsOf<{ id: string; ms: number | string }>(result).map((r) => [r.id, new Date(Number(r.ms))]));
 }
 
 export async function queryExists(db: Db | Tx, userDeviceId: string, id: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 // Queries over synthetic devices (a software integration's NFT for a vehicle) and integrations.
 import { eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../engine.ts';
+import { rowsOf, type Db, type Tx } from '../engine.ts';
 import { integrations, metaTransactionRequests, syntheticDevices } from '../schema.ts';
 import type { SyntheticDeviceRow } from './rows.ts';
 
@@ -23,9 +23,8 @@ export async function syntheticDevicesOf(db: Db | Tx, vehicleTokenId: bigint): P
  * twice, even to two replicas; one taken by a transaction that rolls back is skipped.
  */
 export async function nextWalletIndex(tx: Db | Tx): Promise<number> {
-  // Both drivers (node-postgres, PGlite) answer { rows }.
-  const next = (await tx.execute(sql`select nextval('synthetic_wallet_index')::text as n`)) as unknown as { rows: { n: string }[] };
-  return Number(next.rows[0]!.n);
+  const [next] = rowsOf<{ n: string }>(await tx.execute(sql`select nextval('synthetic_wallet_index')::text as n`));
+  return Number(next!.n);
 }
 
 export async function insertSyntheticDevice(db: Db | Tx, row: typeof syntheticDevices.$inferInsert): Promise<void> {
