@@ -4,7 +4,7 @@
 // commit to whichever process listens (API replicas' streams, every replica's delivery worker).
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/engine.ts';
+import { rowsOf, type Db, type Tx } from '../db/engine.ts';
 import type { EventType } from '../domain/events.ts';
 import { newKsuid } from '../domain/ids.ts';
 import { insertDeliveriesFor } from '../webhooks/fan-out.ts';
@@ -47,8 +47,8 @@ export async function emitEvent(tx: Tx | Db, input: NewEvent): Promise<EmittedEv
  */
 export async function emitEvents(tx: Tx | Db, inputs: readonly NewEvent[]): Promise<EmittedEvent[]> {
   if (inputs.length === 0) return [];
-  const batch = jsonText({
-    events: inputs.map((input, n) => ({
+  const batch = jsonText(
+    inputs.map((input, n) => ({
       n,
       id: `msg_${newKsuid()}`,
       type: input.type,
@@ -58,12 +58,12 @@ export async function emitEvents(tx: Tx | Db, inputs: readonly NewEvent[]): Prom
       resource: input.resource,
       data: input.data,
     })),
-  });
+  );
   const result = await tx.execute(sql`
     with new_events as (
       insert into events (id, type, user_id, vehicle_token_id, resource, data)
       select e.id, e.type, e.user_id, e.vehicle_token_id, e.resource, e.data
-      from jsonb_to_recordset(${batch}::jsonb -> 'events')
+      from jsonb_to_recordset(${batch}::jsonb)
         as e(n int, id text, type text, user_id text, vehicle_token_id numeric, resource text, data jsonb)
       order by e.n
       returning seq, id, type, user_id, vehicle_token_id, resource
@@ -71,7 +71,7 @@ export async function emitEvents(tx: Tx | Db, inputs: readonly NewEvent[]): Prom
     select e.seq, e.id
     from new_events e, (select pg_notify(${EVENTS_CHANNEL}, case when exists (select 1 from deliveries) then ${DELIVERIES_CREATED} else '' end)) notified
     order by e.seq`);
-  return (result as unknown as { rows: Array<{ seq: string | number; id: string }> }).rows.map((r) => ({ id: r.id, seq: Number(r.seq) }));
+  return rowsOf<{ seq: string | number; id: string }>(result).map((r) => ({ id: r.id, seq: Number(r.seq) }));
 }
 
 /**
@@ -79,7 +79,7 @@ export async function emitEvents(tx: Tx | Db, inputs: readonly NewEvent[]): Prom
  * (jsonb keeps them exact), dates as ISO strings. Bigints pass JSON.stringify as strings behind a
  * random mark no stored text can forge, then lose their quotes.
  */
-export function jsonText(data: Record<string, unknown>): string {
+export function jsonText(data: unknown): string {
   // Most events carry no bigint, and JSON.stringify without a replacer is several times faster.
   try {
     return JSON.stringify(data);
