@@ -27,25 +27,26 @@ describe('relayer after a deep reorg', () => {
     await Promise.all([c?.stop(), database?.destroy()]);
   });
 
-  /** Runs the relayer's loop until every request is Confirmed (bounded), recording each status seen. */
-  async function settleInBackground(ids: string[], boundMs: number, seen: Map<string, Set<string>>): Promise<MetaTxRow[]> {
-    const relayer = createRelayer({ database, chain: relayerContext(c), pollIntervalMs: 100 });
-    relayer.start();
-    try {
-      const end = Date.now() + boundMs;
-      for (;;) {
-        const rows = await Promise.all(ids.map((id) => rowOf(database.db, id)));
-        for (const r of rows) {
-          const statuses = seen.get(r.id) ?? new Set<string>();
-          statuses.add(r.status);
-          seen.set(r.id, statuses);
-        }
-        if (rows.every((r) => r.status === 'Confirmed')) return rows;
-        if (Date.now() > end) assert.fail(`not all Confirmed within ${boundMs} ms: ${rows.map((r) => `${r.id}=${r.status}`).join(', ')}`);
-        await delay(20);
+  /**
+   * Ticks the relayer (as its loop does, 100 ms apart) until every request is Confirmed (bounded),
+   * recording each request's status after every tick. Ticking here rather than starting the loop
+   * makes the record complete: a status one tick set is read before the next tick can change it,
+   * where sampling a running loop can miss a Submitted that lasted a single tick.
+   */
+  async function settleRecording(ids: string[], boundMs: number, seen: Map<string, Set<string>>): Promise<MetaTxRow[]> {
+    const relayer = createRelayer({ database, chain: relayerContext(c) });
+    const end = Date.now() + boundMs;
+    for (;;) {
+      await relayer.tick();
+      const rows = await Promise.all(ids.map((id) => rowOf(database.db, id)));
+      for (const r of rows) {
+        const statuses = seen.get(r.id) ?? new Set<string>();
+        statuses.add(r.status);
+        seen.set(r.id, statuses);
       }
-    } finally {
-      await relayer.stop();
+      if (rows.every((r) => r.status === 'Confirmed')) return rows;
+      if (Date.now() > end) assert.fail(`not all Confirmed within ${boundMs} ms: ${rows.map((r) => `${r.id}=${r.status}`).join(', ')}`);
+      await delay(100);
     }
   }
 
@@ -75,7 +76,7 @@ describe('relayer after a deep reorg', () => {
       // A request relayed after the reorg gets the next stored nonce, above the gap.
       const later = await enqueueMintManufacturer(database.db, c, name('After reorg'));
       const seen = new Map<string, Set<string>>();
-      const rows = await settleInBackground([...done.map((d) => d.id), later.id], 10_000, seen);
+      const rows = await settleRecording([...done.map((d) => d.id), later.id], 10_000, seen);
       await checkOneTransactionEach(rows, confirmed, start);
       for (const d of done) assert.ok(seen.get(d.id)!.has('Submitted'), 'a request whose transaction left the chain shows Submitted before Confirmed');
       assert.ok(rows[2]!.nonce! > confirmed[1]!.nonce!);
