@@ -5,7 +5,7 @@
 //        ▲                        │  ▲                  │
 //        └── nonce taken by ──────┘  └──── receipt gone (reorg) ┘
 //            another transaction
-//   Failed is reachable from every non-final state.
+//   Failed is reachable from every non-final state; a mined revert reaches it at Confirmed's depth.
 
 export const TX_STATUSES = ['Unsubmitted', 'Submitted', 'Mined', 'Confirmed', 'Failed'] as const;
 export type TxStatus = (typeof TX_STATUSES)[number];
@@ -51,12 +51,14 @@ export function finalThrough(head: bigint, confirmations: number): bigint {
 
 /**
  * Status of a broadcast transaction given its receipt (null: not in a block) and the chain head.
- * A reverted receipt fails at once: the nonce is spent and retrying the same call cannot help.
+ * A reverted receipt is final only at the same depth as a successful one: a reorg can drop its
+ * block and the same bytes can then succeed elsewhere, and a request already Failed would have
+ * freed its object for a second attempt, a second transaction for one action.
  */
 export function trackedStatus(receipt: ReceiptView | null, head: bigint, confirmations: number): 'Submitted' | 'Mined' | 'Confirmed' | 'Failed' {
   if (!receipt) return 'Submitted';
-  if (receipt.status === 'reverted') return 'Failed';
-  return receipt.blockNumber <= finalThrough(head, confirmations) ? 'Confirmed' : 'Mined';
+  if (receipt.blockNumber > finalThrough(head, confirmations)) return 'Mined';
+  return receipt.status === 'reverted' ? 'Failed' : 'Confirmed';
 }
 
 /**

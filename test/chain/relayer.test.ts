@@ -145,6 +145,26 @@ describe('relayer', () => {
     assert.equal(confirmed.blockNumber, mined.blockNumber);
   });
 
+  it('keeps a reverted transaction Mined until the configured confirmations, then fails it with its reason', async () => {
+    const r = createRelayer({ database, chain: relayerContext(c, { confirmations: 3 }) });
+    // Both simulate fine against the same state; the second to be mined hits the first's effect.
+    const name = uniqueName('Reverts');
+    await enqueueMintManufacturer(database.db, c, name);
+    const queued = await enqueueMintManufacturer(database.db, c, name);
+    for (let i = 0; i < 50 && ['Unsubmitted', 'Submitted'].includes((await rowOf(database.db, queued.id)).status); i++) await r.tick();
+    const mined = await rowOf(database.db, queued.id);
+    assert.equal(mined.status, 'Mined', 'a reorg may still drop the block of a revert; Failed would free the object for a second attempt');
+    await c.testClient.mine({ blocks: 1 });
+    await r.tick();
+    assert.equal((await rowOf(database.db, queued.id)).status, 'Mined');
+    await c.testClient.mine({ blocks: 1 });
+    await r.tick();
+    const failed = await rowOf(database.db, queued.id);
+    assert.equal(failed.status, 'Failed');
+    assert.equal(failed.blockNumber, mined.blockNumber);
+    assert.equal(failed.failureReason, `The name ${name} is already registered.`);
+  });
+
   it('calls onSettled once per settled request and counts statuses', async () => {
     const settled: MetaTxRow[] = [];
     const metrics = new Registry();

@@ -27,7 +27,13 @@ describe('transaction request states', () => {
     assert.equal(trackedStatus({ status: 'success', blockNumber: 10n }, 10n, 0), 'Confirmed');
     assert.equal(trackedStatus({ status: 'success', blockNumber: 10n }, 11n, 3), 'Mined');
     assert.equal(trackedStatus({ status: 'success', blockNumber: 10n }, 12n, 3), 'Confirmed');
-    assert.equal(trackedStatus({ status: 'reverted', blockNumber: 10n }, 10n, 3), 'Failed');
+  });
+
+  it('fails a reverted transaction only at the depth that would confirm a successful one (a reorg may still drop its block)', () => {
+    assert.equal(trackedStatus({ status: 'reverted', blockNumber: 10n }, 10n, 3), 'Mined');
+    assert.equal(trackedStatus({ status: 'reverted', blockNumber: 10n }, 11n, 3), 'Mined');
+    assert.equal(trackedStatus({ status: 'reverted', blockNumber: 10n }, 12n, 3), 'Failed');
+    assert.equal(trackedStatus({ status: 'reverted', blockNumber: 10n }, 10n, 1), 'Failed');
   });
 
   it('has one definition of final blocks for the relayer and the indexer: depth ≥ confirmations, 0 as 1', () => {
