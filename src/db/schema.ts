@@ -310,6 +310,8 @@ export const events = pgTable(
     vehicleTokenId: tokenId('vehicle_token_id'),
     /** Ordering key: deliveries about one resource (userDeviceId, serial, document id) keep order. */
     resource: text('resource').notNull(),
+    /** A wallet (lowercase) that sees the event whatever it holds: the grantee of a share, also once it ended. */
+    audienceAddress: text('audience_address'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
@@ -317,6 +319,7 @@ export const events = pgTable(
     uniqueIndex('events_id_idx').on(t.id),
     index('events_user_idx').on(t.userId, t.seq),
     index('events_vehicle_idx').on(t.vehicleTokenId, t.seq),
+    index('events_audience_idx').on(t.audienceAddress, t.seq).where(sql`${t.audienceAddress} is not null`),
     index('events_created_idx').on(t.createdAt),
   ],
 );

@@ -150,6 +150,8 @@ export async function emitChainEvents(tx: Tx, changes: readonly RowChange[], opt
         userId: vehicle.userId,
         vehicleTokenId: h.tokenId,
         resource: vehicle.id,
+        // The grantee hears of its share ending too, though it then holds nothing on the vehicle.
+        audienceAddress: h.grantee,
         data: { userDeviceId: vehicle.id, vehicleTokenId: h.tokenId, grantee: getAddress(h.grantee), privileges, ...reorg },
       });
     } else {

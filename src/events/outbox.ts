@@ -31,6 +31,8 @@ export interface NewEvent {
   vehicleTokenId?: bigint | null;
   /** Ordering key: userDeviceId for vehicles, serial for devices, the document id. */
   resource: string;
+  /** A wallet that sees it whatever it holds: a share's grantee, who no longer holds the revoked privilege. */
+  audienceAddress?: string | null;
   /** The resource as the API shows it, plus userDeviceId / serial (issue 15). */
   data: Record<string, unknown>;
 }
@@ -56,17 +58,18 @@ export async function emitEvents(tx: Tx | Db, inputs: readonly NewEvent[]): Prom
       // A string, which the numeric column reads exactly, so most batches need no bigint pass.
       vehicle_token_id: input.vehicleTokenId?.toString() ?? null,
       resource: input.resource,
+      audience_address: input.audienceAddress?.toLowerCase() ?? null,
       data: input.data,
     })),
   );
   const result = await tx.execute(sql`
     with new_events as (
-      insert into events (id, type, user_id, vehicle_token_id, resource, data)
-      select e.id, e.type, e.user_id, e.vehicle_token_id, e.resource, e.data
+      insert into events (id, type, user_id, vehicle_token_id, resource, audience_address, data)
+      select e.id, e.type, e.user_id, e.vehicle_token_id, e.resource, e.audience_address, e.data
       from jsonb_to_recordset(${batch}::jsonb)
-        as e(n int, id text, type text, user_id text, vehicle_token_id numeric, resource text, data jsonb)
+        as e(n int, id text, type text, user_id text, vehicle_token_id numeric, resource text, audience_address text, data jsonb)
       order by e.n
-      returning seq, id, type, user_id, vehicle_token_id, resource
+      returning seq, id, type, user_id, vehicle_token_id, resource, audience_address
     ), deliveries as (${insertDeliveriesFor(sql`new_events`)})
     select e.seq, e.id
     from new_events e, (select pg_notify(${EVENTS_CHANNEL}, case when exists (select 1 from deliveries) then ${DELIVERIES_CREATED} else '' end)) notified

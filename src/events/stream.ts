@@ -2,8 +2,9 @@
 // (src/http/routes/events.ts) and anything else that follows the outbox use these.
 //
 // Who sees an event: the user it is about (their login, or their wallet for vehicles and devices
-// this service knows only from the chain: user id `address:<wallet>`), and holders of a current
-// (unexpired) privilege on the vehicle it names.
+// this service knows only from the chain: user id `address:<wallet>`), its audience address (a
+// share's grantee, also once the share ended), and holders of a current (unexpired) privilege on
+// the vehicle it names.
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database, type Db } from '../db/engine.ts';
 import { CHAIN_OWNER_PREFIX } from '../domain/chain-effects.ts';
@@ -29,7 +30,7 @@ export function eventBody(type: string, createdAt: Date, dataJson: string): stri
 export async function eventsFor(db: Db, user: AuthUser, afterSeq: number, limit: number): Promise<OutboxEvent[]> {
   const address = user.address?.toLowerCase() ?? null;
   const own = address
-    ? sql`(user_id = ${user.id} or user_id = ${CHAIN_OWNER_PREFIX + address} or vehicle_token_id in (select token_id from nft_privileges where user_address = ${address} and expiry > now()))`
+    ? sql`(user_id = ${user.id} or user_id = ${CHAIN_OWNER_PREFIX + address} or audience_address = ${address} or vehicle_token_id in (select token_id from nft_privileges where user_address = ${address} and expiry > now()))`
     : sql`user_id = ${user.id}`;
   const rows = rowsOf<{ seq: string | number; id: string; type: string; created_at: string | Date; data: string }>(
     await db.execute(sql`select seq, id, type, created_at, data::text as data from events where seq > ${afterSeq} and ${own} order by seq limit ${limit}`),

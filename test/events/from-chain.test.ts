@@ -48,7 +48,7 @@ describe('chain events from the indexer', () => {
   }
   const reorg = (depth: number) => c.testClient.request({ method: 'anvil_reorg' as never, params: [depth, []] as never });
   const emitted = async () =>
-    (await db.db.select().from(events).orderBy(asc(events.seq))).map((e) => ({ type: e.type, userId: e.userId, vehicleTokenId: e.vehicleTokenId, data: e.data as Record<string, any> }));
+    (await db.db.select().from(events).orderBy(asc(events.seq))).map((e) => ({ type: e.type, userId: e.userId, vehicleTokenId: e.vehicleTokenId, audienceAddress: e.audienceAddress, data: e.data as Record<string, any> }));
 
   async function mintVehicle(owner: LocalAccount) {
     const message = { manufacturerNode: ford, owner: owner.address, deviceDefinitionId: DD, attributes: ATTRS.map((a) => a.attribute), infos: ATTRS.map((a) => a.info) };
@@ -116,6 +116,7 @@ describe('chain events from the indexer', () => {
     assert.equal(paired!.vehicleTokenId, vehicle);
     assert.deepEqual(shared!.data.privileges.map((p: { id: number; name: string }) => [p.id, p.name]), [[1, 'VEHICLE_NON_LOCATION_DATA']]);
     assert.equal(shared!.data.grantee, c.accounts.bob.address);
+    assert.equal(shared!.audienceAddress, c.accounts.bob.address.toLowerCase(), 'the grantee hears of it whatever it holds later');
     assert.equal(shared!.data.userDeviceId, v!.id);
     // The vehicle's data is the /v1/user/devices/me item, token id as a number.
     assert.equal(all[0]!.data.nft.tokenId, Number(vehicle));
@@ -152,6 +153,7 @@ describe('chain events from the indexer', () => {
         ['aftermarket_device.unpaired', true],
       ],
     );
+    assert.equal(undone[0]!.audienceAddress, c.accounts.bob.address.toLowerCase(), 'the grantee hears its share is gone');
     assert.equal(undone[1]!.data.vehicleTokenId, null);
     assert.equal(undone[1]!.vehicleTokenId, vehicle, 'the vehicle it was paired with still hears of it');
   });

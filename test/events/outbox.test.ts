@@ -65,6 +65,18 @@ describe('event outbox', () => {
     assert.deepEqual(await seen(BOB), [], 'an expired privilege shows nothing');
   });
 
+  it("shows a share's grantee the share's events, the revocation too, though the grantee then holds nothing", async () => {
+    const from = await latestSeq(db.db);
+    await emitEvents(db.db, [
+      { type: 'vehicle.share_revoked', userId: 'alice', vehicleTokenId: 43n, resource: 'v4', audienceAddress: BOB.address, data: { n: 4 } },
+      { type: 'vehicle.minted', userId: 'alice', vehicleTokenId: 43n, resource: 'v4', data: { n: 5 } },
+    ]);
+    const seen = async (user: { id: string; address: `0x${string}` | null }) => (await eventsFor(db.db, user, from, 10)).map((e) => JSON.parse(e.body).data.n);
+    assert.deepEqual(await seen(BOB), [4]);
+    assert.deepEqual(await seen(ALICE), [4, 5]);
+    assert.deepEqual(await seen(CAROL), []);
+  });
+
   it('prunes events older than the cut-off, a batch at a time', async () => {
     await db.db.update(events).set({ createdAt: new Date(Date.now() - 3 * 86_400_000) });
     await emitEvent(db.db, { type: 'vehicle.deleted', userId: 'alice', resource: 'v4', data: {} });

@@ -120,6 +120,15 @@ describe('the webhook delivery worker', () => {
     assert.deepEqual(await deliveriesOf(x.id), []);
   });
 
+  it("sends a share's revocation to its grantee, who then holds nothing on the vehicle", async () => {
+    const grantee = '0x' + '3'.repeat(40);
+    const g = await subscribe('grantee', { address: grantee });
+    await db.db.insert(nftPrivileges).values({ tokenId: 79n, privilege: 1, userAddress: grantee, expiry: new Date(Date.now() - 1000) });
+    const ev = await emit({ userId: 'owner', vehicleTokenId: 79n, type: 'vehicle.share_revoked', audienceAddress: '0x' + '3'.repeat(40) });
+    await emit({ userId: 'owner', vehicleTokenId: 79n, type: 'vehicle.minted' });
+    assert.deepEqual((await deliveriesOf(g.id)).map((d) => d.eventSeq), [ev.seq]);
+  });
+
   it('creates no delivery for a rolled-back event, nor for a disabled subscription', async () => {
     const sub = await subscribe('alice');
     await assert.rejects(

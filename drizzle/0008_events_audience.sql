@@ -1,0 +1,2 @@
+ALTER TABLE "events" ADD COLUMN "audience_address" text;--> statement-breakpoint
+CREATE INDEX "events_audience_idx" ON "events" USING btree ("audience_address","seq") WHERE "events"."audience_address" is not null;
