@@ -22,3 +22,9 @@ export const EVENT_TYPES = [
   'document.deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * The type of the event POST /v1/webhooks/{id}/test sends: not one of EVENT_TYPES, as it is about
+ * the subscription itself; it goes to that subscription alone and never onto the stream.
+ */
+export const TEST_EVENT_TYPE = 'webhook.test';

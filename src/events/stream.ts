@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database, type Db } from '../db/engine.ts';
 import { CHAIN_OWNER_PREFIX } from '../domain/chain-effects.ts';
+import { TEST_EVENT_TYPE } from '../domain/events.ts';
 import type { AuthUser } from '../auth/verifier.ts';
 import { EVENTS_CHANNEL } from './outbox.ts';
 
@@ -33,7 +34,7 @@ export async function eventsFor(db: Db, user: AuthUser, afterSeq: number, limit:
     ? sql`(user_id = ${user.id} or user_id = ${CHAIN_OWNER_PREFIX + address} or audience_address = ${address} or vehicle_token_id in (select token_id from nft_privileges where user_address = ${address} and expiry > now()))`
     : sql`user_id = ${user.id}`;
   const rows = rowsOf<{ seq: string | number; id: string; type: string; created_at: string | Date; data: string }>(
-    await db.execute(sql`select seq, id, type, created_at, data::text as data from events where seq > ${afterSeq} and ${own} order by seq limit ${limit}`),
+    await db.execute(sql`select seq, id, type, created_at, data::text as data from events where seq > ${afterSeq} and ${own} and type <> ${TEST_EVENT_TYPE} order by seq limit ${limit}`),
   );
   return rows.map((r) => ({ seq: Number(r.seq), id: r.id, type: r.type, body: eventBody(r.type, new Date(r.created_at), r.data) }));
 }

@@ -4,7 +4,7 @@
 import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/engine.ts';
 import { events, webhookDeliveries, webhookSubscriptions } from '../db/schema.ts';
-import { EVENT_TYPES } from '../domain/events.ts';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from '../domain/events.ts';
 import { newKsuid } from '../domain/ids.ts';
 import { newWebhookSecret } from '../domain/webhook-signature.ts';
 import type { AuthUser } from '../auth/verifier.ts';
@@ -53,9 +53,6 @@ export interface WebhookServiceDeps {
   resolve?: Resolver;
   now?: () => Date;
 }
-
-/** The type of the event POST …/test sends (not one of EVENT_TYPES: it is about the subscription itself). */
-export const TEST_EVENT_TYPE = 'webhook.test';
 
 const NOT_FOUND = 'No webhook subscription with this id.';
 const DELIVERY_NOT_FOUND = 'No delivery with this id for this webhook subscription.';

@@ -6,6 +6,7 @@ import { events, nftPrivileges } from '../../src/db/schema.ts';
 import { emitEvent, emitEvents } from '../../src/events/outbox.ts';
 import { eventsFor, latestSeq, seqOf } from '../../src/events/stream.ts';
 import { pruneEventsOnce } from '../../src/events/retention.ts';
+import { TEST_EVENT_TYPE } from '../../src/domain/events.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 const ALICE = { id: 'alice', address: '0x00000000000000000000000000000000000000A1' as const };
@@ -75,6 +76,13 @@ describe('event outbox', () => {
     assert.deepEqual(await seen(BOB), [4]);
     assert.deepEqual(await seen(ALICE), [4, 5]);
     assert.deepEqual(await seen(CAROL), []);
+  });
+
+  it('keeps a webhook test event off the stream: it is for one subscription alone', async () => {
+    const from = await latestSeq(db.db);
+    await db.db.insert(events).values({ id: 'msg_test_event', type: TEST_EVENT_TYPE, userId: 'alice', resource: 'sub-1', data: { subscriptionId: 'sub-1' } });
+    await emitEvent(db.db, { type: 'vehicle.registered', userId: 'alice', resource: 'v5', data: { n: 6 } });
+    assert.deepEqual((await eventsFor(db.db, ALICE, from, 10)).map((e) => e.type), ['vehicle.registered']);
   });
 
   it('prunes events older than the cut-off, a batch at a time', async () => {
