@@ -337,6 +337,9 @@ export const webhookSubscriptions = pgTable(
     events: jsonb('events').$type<string[]>().notNull(),
     description: text('description').notNull().default(''),
     secret: text('secret').notNull(),
+    /** The secret a rotation replaced: attempts are signed with it too until previousSecretUntil. */
+    previousSecret: text('previous_secret'),
+    previousSecretUntil: ts('previous_secret_until'),
     /** Set while deliveries fail; a subscription failing for 3 days is disabled. */
     failingSince: ts('failing_since'),
     disabledAt: ts('disabled_at'),

@@ -16,8 +16,13 @@ export function signWebhook(secret: string, msgId: string, timestampSeconds: num
   return `v1,${createHmac('sha256', key).update(`${msgId}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 
-/** The three Standard Webhooks headers of one attempt, signed at `at`. */
-export function webhookHeaders(secret: string, msgId: string, at: Date, body: string): Record<string, string> {
+/**
+ * The three Standard Webhooks headers of one attempt, signed at `at` with each secret: several
+ * signatures, space-separated, while a rotated-out secret is still honoured (the receiver accepts
+ * any one that matches, so it can switch secrets without missing a delivery).
+ */
+export function webhookHeaders(secrets: string | readonly string[], msgId: string, at: Date, body: string): Record<string, string> {
   const ts = Math.floor(at.getTime() / 1000);
-  return { 'webhook-id': msgId, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(secret, msgId, ts, body) };
+  const signatures = (typeof secrets === 'string' ? [secrets] : secrets).map((secret) => signWebhook(secret, msgId, ts, body));
+  return { 'webhook-id': msgId, 'webhook-timestamp': String(ts), 'webhook-signature': signatures.join(' ') };
 }

@@ -2,6 +2,7 @@
 // (shown only when created or rotated), the deliveries log and manual redelivery. Another user's
 // subscription answers exactly as a missing one (404).
 import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/engine.ts';
 import { events, webhookDeliveries, webhookSubscriptions } from '../db/schema.ts';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from '../domain/events.ts';
@@ -55,6 +56,9 @@ export interface WebhookServiceDeps {
 }
 
 const NOT_FOUND = 'No webhook subscription with this id.';
+
+/** How long a rotated-out secret keeps signing attempts beside the new one (as Svix does). */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const DELIVERY_NOT_FOUND = 'No delivery with this id for this webhook subscription.';
 const KNOWN = new Set<string>(EVENT_TYPES);
 
@@ -111,7 +115,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return row;
   }
 
-  async function update(user: AuthUser, id: string, set: Partial<typeof webhookSubscriptions.$inferInsert>): Promise<SubscriptionRow> {
+  async function update(user: AuthUser, id: string, set: PgUpdateSetSource<typeof webhookSubscriptions>): Promise<SubscriptionRow> {
     const [row] = await db
       .update(webhookSubscriptions)
       .set({ ...set, updatedAt: now() })
@@ -168,9 +172,16 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       if (gone.length === 0) throw notFound(NOT_FOUND);
     },
 
-    /** A new secret, used from the next attempt on (the old one stops working at once). */
+    /**
+     * A new secret, signing every attempt from the next one on; for SECRET_OVERLAP_MS attempts
+     * carry a signature with the replaced secret too, so a receiver can deploy the new one first.
+     */
     async rotateSecret(user: AuthUser, id: string): Promise<WebhookView & { secret: string }> {
-      const row = await update(user, id, { secret: newWebhookSecret() });
+      const row = await update(user, id, {
+        previousSecret: sql`${webhookSubscriptions.secret}`,
+        previousSecretUntil: new Date(now().getTime() + SECRET_OVERLAP_MS),
+        secret: newWebhookSecret(),
+      });
       return { ...toWebhookView(row), secret: row.secret };
     },
 

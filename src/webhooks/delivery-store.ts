@@ -12,7 +12,8 @@ export interface ClaimedDelivery {
   /** Attempts including this one. */
   attempts: number;
   url: string;
-  secret: string;
+  /** The current secret first, then a rotated-out one still within its overlap. */
+  secrets: string[];
   eventId: string;
   type: string;
   data: Record<string, unknown>;
@@ -43,13 +44,16 @@ export async function claimDue(db: Db, o: { now: Date; leaseUntil: Date; limit: 
     set next_attempt_at = ${iso(o.leaseUntil)}, attempts = w.attempts + 1, last_attempt_at = ${iso(o.now)}
     from due, webhook_subscriptions s, events e
     where w.id = due.id and s.id = w.subscription_id and e.seq = w.event_seq
-    returning w.id, w.subscription_id, w.attempts, s.url, s.secret, e.id as event_id, e.type, e.data, e.created_at`);
+    returning w.id, w.subscription_id, w.attempts, s.url, s.secret,
+      case when s.previous_secret_until > ${iso(o.now)} then s.previous_secret end as previous_secret,
+      e.id as event_id, e.type, e.data, e.created_at`);
   const claimed = rowsOf<{
     id: string;
     subscription_id: string;
     attempts: number | string;
     url: string;
     secret: string;
+    previous_secret: string | null;
     event_id: string;
     type: string;
     data: string | Record<string, unknown>;
@@ -60,7 +64,7 @@ export async function claimDue(db: Db, o: { now: Date; leaseUntil: Date; limit: 
     subscriptionId: x.subscription_id,
     attempts: Number(x.attempts),
     url: x.url,
-    secret: x.secret,
+    secrets: x.previous_secret ? [x.secret, x.previous_secret] : [x.secret],
     eventId: x.event_id,
     type: x.type,
     data: typeof x.data === 'string' ? JSON.parse(x.data) : x.data,

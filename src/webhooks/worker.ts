@@ -67,7 +67,7 @@ export function createWebhookWorker(o: WebhookWorkerOptions): WebhookWorker {
 
   async function attempt(d: ClaimedDelivery): Promise<void> {
     const body = deliveryBody(d);
-    const result: AttemptResult = await o.sender.send(d.url, webhookHeaders(d.secret, d.eventId, now(), body), body);
+    const result: AttemptResult = await o.sender.send(d.url, webhookHeaders(d.secrets, d.eventId, now(), body), body);
     if (result.ok) {
       soonest = 0;
       return recordDelivered(o.database.db, d, result.statusCode!);

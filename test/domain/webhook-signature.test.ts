@@ -25,6 +25,15 @@ describe('Standard Webhooks signatures', () => {
     );
   });
 
+  it('carry one signature per secret, each verifying on its own', () => {
+    const [current, previous] = [newWebhookSecret(), newWebhookSecret()];
+    const body = '{"type":"x","timestamp":"2026-01-01T00:00:00Z","data":{}}';
+    const headers = webhookHeaders([current, previous], 'msg_1', new Date(), body);
+    assert.match(headers['webhook-signature']!, /^v1,\S+ v1,\S+$/);
+    for (const secret of [current, previous]) assert.deepEqual(new Webhook(secret).verify(body, headers), JSON.parse(body));
+    assert.throws(() => new Webhook(newWebhookSecret()).verify(body, headers));
+  });
+
   it('do not verify with another secret or a changed body', () => {
     const secret = newWebhookSecret();
     const body = '{"type":"x","timestamp":"2026-01-01T00:00:00Z","data":{}}';

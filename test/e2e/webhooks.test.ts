@@ -54,7 +54,7 @@ describe('webhook subscriptions (embedded defaults: local receivers allowed)', (
     await t.request('DELETE', `/v1/webhooks/${r.json.id}`, { token: alice });
   });
 
-  it('changes url, events and description with PATCH, and rotates the secret', async () => {
+  it('changes url, events and description with PATCH, and rotates the secret, the replaced one still signing for a day', async () => {
     const { json: w } = await create({ url: `${rx.url}/b`, events: ['vehicle.registered'] });
     const p = await t.request('PATCH', `/v1/webhooks/${w.id}`, { token: alice, body: { events: ['error_codes.reported', 'error_codes.reported', 'vehicle.minted'], description: 'x' } });
     assert.equal(p.status, 200, p.text);
@@ -63,6 +63,10 @@ describe('webhook subscriptions (embedded defaults: local receivers allowed)', (
     assert.equal(rot.status, 200);
     assert.match(rot.json.secret, /^whsec_/);
     assert.notEqual(rot.json.secret, w.secret);
+    // For a day the replaced secret still verifies, so the receiver can switch without a gap.
+    await t.request('POST', `/v1/webhooks/${w.id}/test`, { token: alice });
+    const signed = await until('the test event after rotating', async () => rx.received.find((r) => r.path === '/b'));
+    for (const secret of [rot.json.secret, w.secret]) new Webhook(secret).verify(signed.body, signed.headers as Record<string, string>);
     const off = await t.request('PATCH', `/v1/webhooks/${w.id}`, { token: alice, body: { enabled: false } });
     assert.deepEqual([off.json.enabled, typeof off.json.disabledReason], [false, 'string']);
     const on = await t.request('PATCH', `/v1/webhooks/${w.id}`, { token: alice, body: { enabled: true } });

@@ -69,6 +69,23 @@ describe('the webhook delivery worker', () => {
     assert.equal(d.lastStatusCode, 204);
   });
 
+  it('signs with a rotated-out secret too while its overlap lasts, and with the current one alone after', async () => {
+    const sub = await subscribe('alice');
+    const old = newWebhookSecret();
+    const setOverlap = (until: Date) => db.db.update(webhookSubscriptions).set({ previousSecret: old, previousSecretUntil: until }).where(eq(webhookSubscriptions.id, sub.id));
+    worker().start();
+    await setOverlap(new Date(Date.now() + DAY));
+    const during = await emit({ userId: 'alice' });
+    const a = await until('the delivery during the overlap', async () => rx.received.find((r) => r.headers['webhook-id'] === during.id));
+    assert.equal(a.headers['webhook-signature']!.split(' ').length, 2);
+    for (const secret of [sub.secret, old]) new Webhook(secret).verify(a.body, a.headers as Record<string, string>);
+    await setOverlap(new Date(Date.now() - 1000));
+    const after = await emit({ userId: 'alice' });
+    const b = await until('the delivery after the overlap', async () => rx.received.find((r) => r.headers['webhook-id'] === after.id));
+    new Webhook(sub.secret).verify(b.body, b.headers as Record<string, string>);
+    assert.throws(() => new Webhook(old).verify(b.body, b.headers as Record<string, string>));
+  });
+
   it('retries a failed attempt with the same webhook-id until a 2xx, and records every attempt', async () => {
     const sub = await subscribe('alice');
     let n = 0;

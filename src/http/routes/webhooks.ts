@@ -172,7 +172,7 @@ function subscriptionActionRoutes(app: App, webhooks: WebhookService): void {
         security,
         operationId: 'rotateWebhookSecret',
         summary: 'Replace the signing secret; the answer carries the new one',
-        description: 'Every attempt from now on, retries included, is signed with the new secret.',
+        description: 'Every attempt from now on, retries included, is signed with the new secret; for 24 hours it also carries a signature with the replaced one (`webhook-signature` holds both, space-separated), so a receiver can switch secrets without missing a delivery.',
         params: IdParams,
         response: { 200: WebhookWithSecret, ...errors },
       },
