@@ -77,7 +77,7 @@ describe('the webhook delivery worker', () => {
     await setOverlap(new Date(Date.now() + DAY));
     const during = await emit({ userId: 'alice' });
     const a = await until('the delivery during the overlap', async () => rx.received.find((r) => r.headers['webhook-id'] === during.id));
-    assert.equal(a.headers['webhook-signature']!.split(' ').length, 2);
+    assert.equal(String(a.headers['webhook-signature']).split(' ').length, 2);
     for (const secret of [sub.secret, old]) new Webhook(secret).verify(a.body, a.headers as Record<string, string>);
     await setOverlap(new Date(Date.now() - 1000));
     const after = await emit({ userId: 'alice' });
