@@ -56,11 +56,11 @@ export interface WebhookServiceDeps {
 }
 
 const NOT_FOUND = 'No webhook subscription with this id.';
-
-/** How long a rotated-out secret keeps signing attempts beside the new one (as Svix does). */
-export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 const DELIVERY_NOT_FOUND = 'No delivery with this id for this webhook subscription.';
 const KNOWN = new Set<string>(EVENT_TYPES);
+
+/** How long a rotated-out secret keeps signing attempts beside the new one (as Svix does). */
+const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 /** `["*"]`, or known event types (duplicates dropped). */
 export function parseEventTypes(list: string[]): string[] {
@@ -174,7 +174,8 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
     /**
      * A new secret, signing every attempt from the next one on; for SECRET_OVERLAP_MS attempts
-     * carry a signature with the replaced secret too, so a receiver can deploy the new one first.
+     * carry a signature with the replaced secret too, so a receiver still checking the old one
+     * keeps accepting deliveries until it has deployed the new one.
      */
     async rotateSecret(user: AuthUser, id: string): Promise<WebhookView & { secret: string }> {
       const row = await update(user, id, {
