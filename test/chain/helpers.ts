@@ -24,6 +24,7 @@ import {
 } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import { startAnvil, DEFAULT_ANVIL_MNEMONIC, type AnvilInstance } from '../../src/chain/anvil.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import {
   deployRegistry,
   seedRegistry,
@@ -212,6 +213,18 @@ export function eventsOf(receipt: TransactionReceipt, eventName: string): { addr
 export function withLowV(signature: Hex): Hex {
   const v = parseInt(signature.slice(-2), 16);
   return `${signature.slice(0, -2)}${(v - 27).toString(16).padStart(2, '0')}` as Hex;
+}
+
+/**
+ * A chain and a test database, started side by side. When one fails to start the other is
+ * stopped before the error is rethrown: a failed `before` hook assigns nothing for `after` to
+ * stop, and a leaked anvil would keep the test file alive until the test timeout.
+ */
+export async function startChainAndDatabase(opts: Parameters<typeof startChain>[0] = {}): Promise<[ChainFixture, TestDatabase]> {
+  const [chain, database] = await Promise.allSettled([startChain(opts), createTestDatabase()]);
+  if (chain.status === 'fulfilled' && database.status === 'fulfilled') return [chain.value, database.value];
+  await Promise.allSettled([chain.status === 'fulfilled' && chain.value.stop(), database.status === 'fulfilled' && database.value.destroy()]);
+  throw chain.status === 'rejected' ? chain.reason : (database as PromiseRejectedResult).reason;
 }
 
 /**

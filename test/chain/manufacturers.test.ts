@@ -1,12 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { eq } from 'drizzle-orm';
-import { startChain, type ChainFixture } from './helpers.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { createChainContext, type ChainContext } from '../../src/chain/context.ts';
 import { dimoRegistryAbi } from '../../src/chain/abi/index.ts';
 import { createMakeNodes, ensureMakeNode, MakeNodeMissingError } from '../../src/chain/manufacturers.ts';
 import { manufacturers } from '../../src/db/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
 
 let fx: ChainFixture;
 let db: TestDatabase;
@@ -14,7 +14,7 @@ let embedded: ChainContext;
 let production: ChainContext;
 
 before(async () => {
-  [fx, db] = await Promise.all([startChain(), createTestDatabase()]);
+  [fx, db] = await startChainAndDatabase();
   const base = { rpcUrl: fx.anvil.rpcUrl, chainId: fx.chainId, deployment: fx.deployment, relayerAccount: fx.accounts.relayer, confirmations: 1 };
   embedded = createChainContext({ ...base, adminAccount: fx.accounts.deployer });
   production = createChainContext(base);

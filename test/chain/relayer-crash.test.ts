@@ -11,8 +11,8 @@ import { nodeNftAbi } from '../../src/chain/abi/index.ts';
 import { enqueueTransaction, type MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
 import { openPglite, type Database } from '../../src/db/engine.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startChain, type ChainFixture } from './helpers.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, vehicleMintData } from './relayer-helpers.ts';
 
 const WORKER = fileURLToPath(new URL('./fixtures/relayer-worker.ts', import.meta.url));
@@ -28,7 +28,7 @@ describe('relayer killed mid-flight', () => {
   let database: TestDatabase;
 
   before(async () => {
-    [c, database] = await Promise.all([startChain(), createTestDatabase()]);
+    [c, database] = await startChainAndDatabase();
   });
   after(async () => {
     await Promise.all([c?.stop(), database?.destroy()]);

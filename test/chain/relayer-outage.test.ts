@@ -4,8 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRelayer } from '../../src/chain/relayer.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startChain, type ChainFixture } from './helpers.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext, rowOf, startRpcProxy } from './relayer-helpers.ts';
 import { until } from '../helpers/eventually.ts';
 
@@ -18,7 +18,7 @@ describe('relayer outage', () => {
   let database: TestDatabase;
 
   before(async () => {
-    [c, database] = await Promise.all([startChain(), createTestDatabase()]);
+    [c, database] = await startChainAndDatabase();
   });
   after(async () => {
     await Promise.all([c?.stop(), database?.destroy()]);

@@ -3,8 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRelayer } from '../../src/chain/relayer.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startChain, type ChainFixture } from './helpers.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext, tickUntilSettled } from './relayer-helpers.ts';
 
 describe('relayer on a node without past state', () => {
@@ -12,7 +12,7 @@ describe('relayer on a node without past state', () => {
   let database: TestDatabase;
 
   before(async () => {
-    [c, database] = await Promise.all([startChain({ anvilArgs: ['--prune-history'] }), createTestDatabase()]);
+    [c, database] = await startChainAndDatabase({ anvilArgs: ['--prune-history'] });
   });
   after(async () => {
     await Promise.all([c?.stop(), database?.destroy()]);

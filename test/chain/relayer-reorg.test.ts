@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import type { Hex } from 'viem';
 import { createRelayer } from '../../src/chain/relayer.ts';
 import type { MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startChain, type ChainFixture } from './helpers.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext, rowOf, tickUntilSettled } from './relayer-helpers.ts';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,7 +21,7 @@ describe('relayer after a deep reorg', () => {
   const relayerNonce = (blockTag: 'latest' | 'pending') => c.publicClient.getTransactionCount({ address: c.accounts.relayer.address, blockTag });
 
   before(async () => {
-    [c, database] = await Promise.all([startChain(), createTestDatabase()]);
+    [c, database] = await startChainAndDatabase();
   });
   after(async () => {
     await Promise.all([c?.stop(), database?.destroy()]);

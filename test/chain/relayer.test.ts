@@ -14,8 +14,8 @@ import type { MetaTxRow } from '../../src/db/repositories/transaction-requests.t
 import { NONCE_FILLER_KIND } from '../../src/chain/relayer-store.ts';
 import { openPostgres, type Database } from '../../src/db/engine.ts';
 import { metaTransactionRequests } from '../../src/db/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startChain, type ChainFixture } from './helpers.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext, rowOf, startRpcProxy, tickUntilSettled } from './relayer-helpers.ts';
 
 /** A loopback port nothing listens on. */
@@ -39,7 +39,7 @@ describe('relayer', () => {
   const relayerNonce = () => c.publicClient.getTransactionCount({ address: c.accounts.relayer.address, blockTag: 'pending' });
 
   before(async () => {
-    [c, database] = await Promise.all([startChain(), createTestDatabase()]);
+    [c, database] = await startChainAndDatabase();
   });
   after(async () => {
     await Promise.all([c?.stop(), database?.destroy()]);

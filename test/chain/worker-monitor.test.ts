@@ -13,8 +13,8 @@ import { createIndexer } from '../../src/chain/indexer.ts';
 import { isRpcUnavailable } from '../../src/chain/errors.ts';
 import { createWorkerMonitor } from '../../src/chain/worker-monitor.ts';
 import { classifyFailure, createWorkerHealth, failureMessage, type WorkerHealthSnapshot } from '../../src/chain/worker-health.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { startChain, type ChainFixture } from './helpers.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { startChainAndDatabase, type ChainFixture } from './helpers.ts';
 import { enqueueMintManufacturer, relayerContext } from './relayer-helpers.ts';
 
 const healthy = (): WorkerHealthSnapshot => ({ running: true, tickStartedAt: null, lastSuccessAt: Date.now(), failingSince: null, consecutiveFailures: 0, lastFailure: null });
@@ -54,7 +54,7 @@ describe('worker monitor', () => {
   let database: TestDatabase;
 
   before(async () => {
-    [c, database] = await Promise.all([startChain(), createTestDatabase()]);
+    [c, database] = await startChainAndDatabase();
   });
   after(async () => {
     await Promise.all([c?.stop(), database?.destroy()]);
