@@ -4,6 +4,7 @@ import type { UserDevice } from '../domain/views.ts';
 import type { Db, Tx } from '../db/engine.ts';
 import * as repo from '../db/repositories/user-devices.ts';
 import { requestsById } from '../db/repositories/transaction-requests.ts';
+import { isInFlight, type TxStatus } from '../domain/relay-state.ts';
 import type { AftermarketDeviceRow, IntegrationRow, MetaTxRow, PrivilegeRow, SyntheticWithRequest, UserDeviceRow } from '../db/repositories/user-devices.ts';
 
 export interface Relations {
@@ -58,7 +59,7 @@ function groupIntegrations(rows: SyntheticWithRequest[]): Map<bigint, Integratio
         ...(sd.tokenId !== null ? { tokenId: sd.tokenId } : {}),
         address: checksum(sd.address),
         ...(request?.hash ? { txHash: request.hash } : {}),
-        status: reqStatus ?? (sd.tokenId !== null ? 'Confirmed' : 'Unsubmitted'),
+        status: mintStatus(reqStatus, sd.tokenId !== null) ?? 'Unsubmitted',
         failureReason: request?.failureReason ?? null,
       },
     });
@@ -83,7 +84,7 @@ export function renderUserDevices(rows: UserDeviceRow[], rel: Relations, publicB
             ownerAddress: r.ownerAddress ? checksum(r.ownerAddress) : null,
             tokenUri: r.tokenId !== null ? `${publicBaseUrl}/v1/vehicle/${r.tokenId}` : null,
             txHash: mint?.hash ?? null,
-            status: (mint?.status as NonNullable<UserDevice['nft']>['status']) ?? (r.tokenId !== null ? 'Confirmed' : null),
+            status: mintStatus(mint?.status, r.tokenId !== null),
             failureReason: mint?.failureReason ?? null,
           }
         : null;
@@ -131,4 +132,15 @@ export async function loadUserDevices(db: Db | Tx, rows: UserDeviceRow[], public
     repo.allIntegrations(db),
   ]);
   return renderUserDevices(rows, { privileges, aftermarket, requests, synthetic, integrations }, publicBaseUrl);
+}
+
+/**
+ * A mint transaction's status as shown with what it minted. A token id is set only by the
+ * indexer, from a block at CHAIN_CONFIRMATIONS depth, so the mint is Confirmed then even while
+ * the relayer, which follows receipts on its own loop, still records Submitted or Mined (a
+ * vehicle.minted event built in the indexer's transaction would otherwise say Submitted).
+ */
+export function mintStatus(requestStatus: string | undefined, minted: boolean): TxStatus | null {
+  if (minted && (requestStatus === undefined || isInFlight(requestStatus))) return 'Confirmed';
+  return (requestStatus as TxStatus | undefined) ?? null;
 }
