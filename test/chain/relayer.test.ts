@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { keccak256, parseGwei, type Hex } from 'viem';
 import { Registry } from 'prom-client';
-import { createRelayer, type RelayerOptions } from '../../src/chain/relayer.ts';
+import { createRelayer, type Relayer, type RelayerOptions } from '../../src/chain/relayer.ts';
 import { isRpcUnavailable } from '../../src/chain/errors.ts';
 import type { ChainContext } from '../../src/chain/context.ts';
 import type { MetaTxRow } from '../../src/db/repositories/transaction-requests.ts';
@@ -127,20 +127,30 @@ describe('relayer', () => {
     assert.ok(through >= a!.blockNumber! && through >= b!.blockNumber!, `saved through ${through}`);
   });
 
+  /** Ticks `r` until the request is in a block; resolves to its row then. */
+  async function tickUntilMined(r: Relayer, id: string): Promise<MetaTxRow> {
+    // anvil may answer the send a moment before the block holding it exists.
+    for (let i = 0; i < 50 && ['Unsubmitted', 'Submitted'].includes((await rowOf(database.db, id)).status); i++) await r.tick();
+    return rowOf(database.db, id);
+  }
+
+  /** With 3 confirmations: one block on top leaves the request Mined, a second makes it final. */
+  async function mineToDepthThree(r: Relayer, id: string): Promise<MetaTxRow> {
+    await c.testClient.mine({ blocks: 1 });
+    await r.tick();
+    assert.equal((await rowOf(database.db, id)).status, 'Mined');
+    await c.testClient.mine({ blocks: 1 });
+    await r.tick();
+    return rowOf(database.db, id);
+  }
+
   it('waits for the configured confirmations before Confirmed', async () => {
     const r = createRelayer({ database, chain: relayerContext(c, { confirmations: 3 }) });
     const queued = await enqueueMintManufacturer(database.db, c, uniqueName('Deep'));
-    // anvil may answer the send a moment before the block holding it exists.
-    for (let i = 0; i < 50 && ['Unsubmitted', 'Submitted'].includes((await rowOf(database.db, queued.id)).status); i++) await r.tick();
-    const mined = await rowOf(database.db, queued.id);
+    const mined = await tickUntilMined(r, queued.id);
     assert.equal(mined.status, 'Mined');
     assert.ok(mined.blockNumber);
-    await c.testClient.mine({ blocks: 1 });
-    await r.tick();
-    assert.equal((await rowOf(database.db, queued.id)).status, 'Mined');
-    await c.testClient.mine({ blocks: 1 });
-    await r.tick();
-    const confirmed = await rowOf(database.db, queued.id);
+    const confirmed = await mineToDepthThree(r, queued.id);
     assert.equal(confirmed.status, 'Confirmed');
     assert.equal(confirmed.blockNumber, mined.blockNumber);
   });
@@ -151,15 +161,9 @@ describe('relayer', () => {
     const name = uniqueName('Reverts');
     await enqueueMintManufacturer(database.db, c, name);
     const queued = await enqueueMintManufacturer(database.db, c, name);
-    for (let i = 0; i < 50 && ['Unsubmitted', 'Submitted'].includes((await rowOf(database.db, queued.id)).status); i++) await r.tick();
-    const mined = await rowOf(database.db, queued.id);
+    const mined = await tickUntilMined(r, queued.id);
     assert.equal(mined.status, 'Mined', 'a reorg may still drop the block of a revert; Failed would free the object for a second attempt');
-    await c.testClient.mine({ blocks: 1 });
-    await r.tick();
-    assert.equal((await rowOf(database.db, queued.id)).status, 'Mined');
-    await c.testClient.mine({ blocks: 1 });
-    await r.tick();
-    const failed = await rowOf(database.db, queued.id);
+    const failed = await mineToDepthThree(r, queued.id);
     assert.equal(failed.status, 'Failed');
     assert.equal(failed.blockNumber, mined.blockNumber);
     assert.equal(failed.failureReason, `The name ${name} is already registered.`);
